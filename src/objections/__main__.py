@@ -1,0 +1,3 @@
+from objections.cli import main
+
+main()

@@ -1,0 +1,207 @@
+"""Briefs: a Markdown brief per theme a writer can work from, from Jinja2 templates.
+
+Templates load from the user's folder first, then the shipped one. A brief the writer has edited
+is never overwritten silently: its front matter carries the hash of what we generated, and an
+edited file gets the new version written beside it instead (unless forced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from objections.models import BriefType, Call, Sentence, Theme
+
+SHIPPED_TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATE_FOR: dict[str, str] = {
+    "faq": "faq.md.j2",
+    "comparison": "comparison.md.j2",
+    "case-study": "case-study.md.j2",
+}
+# The theme's fields a brief template sees as `theme.*` (contexts are stored as JSON).
+THEME_FIELDS = ("id", "label", "category", "brief_type", "rank", "coverage", "mentions", "calls",
+                "accounts", "lost_deals", "trend", "previous_mentions", "score")  # fmt: skip
+HASH_LINE = re.compile(r"^generated_hash: ([0-9a-f]{16})$", re.MULTILINE)
+
+TITLES: dict[str, list[str]] = {
+    "price": ["What {company} really costs when {kw}", "Is {company} worth it? Pricing and {kw}",
+              "{company} pricing, explained: {kw}"],
+    "timing": ["Why now? Rolling out {company} around {kw}", "When to switch: {kw}",
+               "Getting started without the disruption: {kw}"],
+    "authority": ["How to get {company} approved: {kw}", "A buyer's guide for sign-off: {kw}",
+                  "What your approvers will ask about {kw}"],
+    "need": ["Why teams move beyond {kw}", "The hidden cost of {kw}",
+             "Is {kw} really working? Signs it's time to change"],
+    "integration": ["How {company} works with {kw}", "{company} integrations: {kw}",
+                    "Will it fit? {kw} and {company}"],
+    "security": ["{company} security and privacy: {kw}", "How {company} protects {kw}",
+                 "Your questions about {kw}, answered"],
+    "implementation": ["Rolling out {company}: {kw}", "What implementation really takes: {kw}",
+                       "From kickoff to adoption: {kw}"],
+    "contract": ["{company} contract terms: {kw}", "Flexible terms: {kw}",
+                 "What you sign up for: {kw}"],
+    "proof": ["How a team like yours proved the value of {company}", "Results you can check: {kw}",
+              "Customer story: {kw}"],
+    "competitor": ["{company} vs {competitor}: {kw}", "Switching from {competitor} to {company}",
+                   "{competitor} or {company}? What buyers weigh"],
+}  # fmt: skip
+QUESTIONS: dict[str, list[str]] = {
+    "price": ["How is it priced, and what will we actually pay month to month?",
+              "What does it cost compared with what we do today?"],
+    "timing": ["How long does it take, and can we start without disrupting our busy period?"],
+    "authority": ["What does our approver need to see to sign off?"],
+    "need": ["What does our current way of working cost us that we don't see?"],
+    "integration": ["Which of our systems does it connect to, and how does data flow?"],
+    "security": ["What data is collected, who sees it, and which certifications back that up?"],
+    "implementation": ["What does rollout take from our team, and how do people learn it?"],
+    "contract": ["What are the term, renewal and cancellation terms?"],
+    "proof": ["Which customers like us use it, and what results can they show?"],
+    "competitor": ["How is it different from what we use now, and what does switching take?"],
+}  # fmt: skip
+
+
+def brief_type(theme: Theme) -> BriefType:
+    """comparison for a named alternative, case-study for proof, faq otherwise."""
+    if theme.category == "competitor":
+        return "comparison"
+    if theme.category == "proof":
+        return "case-study"
+    named = Counter(c for o in theme.objections for c in o.competitors)
+    if named and named.most_common(1)[0][1] * 2 > len(theme.objections):
+        return "comparison"
+    return "faq"
+
+
+def environment(template_dirs: Sequence[Path] = ()) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(d)) for d in template_dirs]
+    loaders.append(jinja2.FileSystemLoader(str(SHIPPED_TEMPLATES)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html", "html.j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["timestamp"] = timestamp
+    env.filters["plain"] = plain
+    return env
+
+
+def timestamp(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def plain(text: str) -> str:
+    """Text safe inside Markdown: no raw HTML, one line."""
+    return re.sub(r"\s+", " ", text).replace("<", "&lt;").replace(">", "&gt;").strip()
+
+
+def slug(text: str, limit: int = 50) -> str:
+    """A file-name-safe slug: lowercase ASCII letters, digits and dashes only."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].strip("-") or "theme"
+
+
+def brief_context(
+    theme: Theme,
+    calls: dict[str, Call],
+    sentences: dict[str, list[Sentence]],
+    company: str,
+    today: date,
+) -> dict[str, Any]:
+    """Everything a brief template receives (documented in the README)."""
+    keyword = theme.keywords[0] if theme.keywords else theme.category
+    competitor = theme.competitors[0] if theme.competitors else "the alternative"
+    values = {"company": company or "us", "kw": keyword, "competitor": competitor}
+    titles = [t.format(**values) for t in TITLES.get(theme.category, TITLES["need"])]
+    quotes = [
+        {"text": q.text, "call_id": q.call_id, "start": q.start, "end": q.end,
+         "account": calls[q.call_id].account if q.call_id in calls else None}
+        for q in theme.quotes
+    ]  # fmt: skip
+    asked = buyer_questions(theme, sentences)
+    return {
+        "theme": {k: getattr(theme, k) for k in THEME_FIELDS},
+        "company": company,
+        "generated": today.isoformat(),
+        "title": titles[0],
+        "alternatives": titles[1:],
+        "objection": theme.quotes[0].text if theme.quotes else "",
+        "quotes": quotes,
+        "questions": asked + [q for q in QUESTIONS.get(theme.category, []) if q not in asked],
+        "buyer_questions": asked,
+        "competitors": competitor_lines(theme),
+        "keywords": theme.keywords,
+        "assets": [
+            {
+                "asset": {"id": m.asset.id, "title": m.asset.title, "url": m.asset.url},
+                "score": m.score,
+            }
+            for m in theme.assets
+        ],
+        "missing": missing_terms(theme) if theme.coverage == "partial" else [],
+        "lost_deals": theme.lost_deals,
+    }
+
+
+def buyer_questions(
+    theme: Theme, sentences: dict[str, list[Sentence]], limit: int = 6
+) -> list[str]:
+    """Questions buyers asked close to where they raised this objection."""
+    found: list[str] = []
+    for objection in theme.objections:
+        call = sentences.get(objection.sentence.call_id, [])
+        i = objection.sentence.index
+        for s in call[max(0, i - 3) : i + 4]:
+            asked = s.role == "buyer" and s.text.rstrip().endswith("?")
+            if asked and len(s.text.split()) >= 4 and s.text not in found:
+                found.append(s.text)
+    return found[:limit]
+
+
+def competitor_lines(theme: Theme) -> list[dict[str, Any]]:
+    lines = []
+    for name in theme.competitors:
+        said = [o.sentence.text for o in theme.objections if name in o.competitors]
+        lines.append({"name": name, "mentions": len(said), "said": said[:2]})
+    return lines
+
+
+def missing_terms(theme: Theme) -> list[str]:
+    """Buyer keywords the best asset never mentions: what an update should add."""
+    if not theme.assets:
+        return []
+    text = theme.assets[0].asset.text.lower()
+    return [k for k in theme.keywords if k.lower() not in text]
+
+
+def render(context: dict[str, Any], env: jinja2.Environment) -> str:
+    return env.get_template(TEMPLATE_FOR[context["theme"]["brief_type"]]).render(**context)
+
+
+def write_brief(path: Path, text: str, force: bool = False) -> Path:
+    """Write a brief, keeping a writer's edits: an edited file gets `.new.md` beside it."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    stamped = text.replace("generated_hash: pending", f"generated_hash: {digest}", 1)
+    if path.exists() and not force and was_edited(path.read_text(encoding="utf-8")):
+        path = path.with_suffix(".new.md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(stamped, encoding="utf-8")
+    return path
+
+
+def was_edited(existing: str) -> bool:
+    """True when the file no longer hashes to what we generated."""
+    match = HASH_LINE.search(existing)
+    if not match:
+        return True
+    original = existing.replace(f"generated_hash: {match.group(1)}", "generated_hash: pending", 1)
+    return hashlib.sha256(original.encode()).hexdigest()[:16] != match.group(1)

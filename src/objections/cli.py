@@ -1,0 +1,301 @@
+"""The command line: parse options, call the library, format what it returns. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import traceback
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from objections import __version__, report
+from objections.config import find_beside, find_config, load_config
+from objections.errors import EXIT_OK, EXIT_SOME_FAILED, ObjectionsError
+from objections.pipeline import Pipeline, Progress, RunOptions
+from objections.store import Store
+
+DEFAULT_DB = ".objections/objections.db"
+EXIT_INTERNAL = 5
+
+
+class BarProgress(Progress):
+    """Progress bars on stderr, only when it is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+
+    def start(self, label: str, total: int) -> None:
+        if self.enabled and total > 1:
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+
+    def advance(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def parse_when(value: str | None) -> date | None:
+    """A date (YYYY-MM-DD) or a span back from today: 7d, 2w."""
+    if not value:
+        return None
+    span = re.fullmatch(r"(\d+)([dw])", value.strip())
+    if span:
+        days = int(span.group(1)) * (7 if span.group(2) == "w" else 1)
+        return date.today() - timedelta(days=days)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        message = f"{value!r} is not a date (YYYY-MM-DD) or a span (7d, 2w)"
+        raise click.BadParameter(message) from None
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _db_option(f: Any) -> Any:
+    return click.option(
+        "--db",
+        type=click.Path(path_type=Path),
+        envvar="OBJECTIONS_DB",
+        default=DEFAULT_DB,
+        show_default=True,
+        help="SQLite store (env OBJECTIONS_DB).",
+    )(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="objections")
+def cli() -> None:
+    """Mine sales-call recordings for buyer objections; turn them into ranked themes, asset
+    matches and content briefs. Offline."""
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default="objections-out",
+    show_default=True,
+    envvar="OBJECTIONS_OUT",
+    help="Output folder.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="objections.toml (default: in the input folder, else here).",
+)
+@click.option(
+    "--assets",
+    type=click.Path(path_type=Path),
+    help="Markdown/HTML folder or CSV of assets (default: assets/ beside the config).",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    help="Call manifest CSV (default: manifest.csv in the input folder).",
+)
+@click.option("--since", help="Start of the period: YYYY-MM-DD or a span such as 7d.")
+@click.option("--until", help="End of the period: YYYY-MM-DD or a span.")
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of templates overriding the shipped ones.",
+)
+@click.option("--force", is_flag=True, help="Overwrite briefs a writer has edited.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or messages.")
+@_db_option
+def run(
+    inputs: tuple[Path, ...],
+    out: Path,
+    config_path: Path | None,
+    assets: Path | None,
+    manifest: Path | None,
+    since: str | None,
+    until: str | None,
+    templates: Path | None,
+    force: bool,
+    as_json: bool,
+    quiet: bool,
+    db: Path,
+) -> None:
+    """Process call recordings and transcripts (files or folders) into themes, briefs and a
+    report."""
+    paths = list(inputs)
+    config_file = find_config(paths, config_path)
+    config = load_config(config_file)
+    options = RunOptions(
+        inputs=paths,
+        out=out,
+        config=config,
+        manifest=manifest or _existing(find_beside(paths, None, "manifest.csv")),
+        assets=assets or find_beside(paths, config_file, "assets"),
+        since=parse_when(since),
+        until=parse_when(until),
+        templates=templates,
+        force=force,
+    )
+    log = (lambda message: None) if quiet else _err
+    if not quiet and config_file:
+        _err(f"config: {config_file}")
+    store = Store(db)
+    store.lock()
+    try:
+        progress = BarProgress(enabled=not quiet and sys.stderr.isatty())
+        result = Pipeline(config, store, progress=progress, log=log).run(options)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(result.summary(), indent=2))
+    else:
+        click.echo(report.format_table(result.doc))
+        click.echo(
+            f"\n{result.calls} calls ({result.transcribed} transcribed now, "
+            f"{len(result.failed)} failed), {result.objections} objections, "
+            f"{result.themes} themes, {result.gaps} gaps, {result.briefs} briefs written"
+        )
+        click.echo(f"report: {result.report}")
+    if result.failed:
+        _err(f"{len(result.failed)} input(s) failed:")
+        for file, reason in result.failed:
+            _err(f"  {file}: {reason}")
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _existing(path: Path | None) -> Path | None:
+    return path if path and path.is_file() else None
+
+
+@cli.command("report")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default="objections-out",
+    show_default=True,
+    envvar="OBJECTIONS_OUT",
+    help="Where report.html goes.",
+)
+@click.option("--top", type=int, help="Show only the top N themes.")
+@click.option("--json", "as_json", is_flag=True, help="Print themes as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print themes as CSV.")
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False))
+@_db_option
+def report_command(
+    out: Path, top: int | None, as_json: bool, as_csv: bool, templates: Path | None, db: Path
+) -> None:
+    """Show the last run's ranked themes from the store, without recomputing anything."""
+    doc = _last_doc(db)
+    if top is not None:
+        doc = {**doc, "themes": doc["themes"][:top]}
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif as_csv:
+        report.write_csv(doc, sys.stdout)
+    else:
+        click.echo(report.format_table(doc, top=top))
+    path = report.write_html(doc, out / "report.html", [templates] if templates else [])
+    _err(f"report: {path}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default="objections-out",
+    show_default=True,
+    envvar="OBJECTIONS_OUT",
+)
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of templates overriding the shipped ones.",
+)
+@click.option("--force", is_flag=True, help="Overwrite briefs a writer has edited.")
+@_db_option
+def briefs(out: Path, templates: Path | None, force: bool, db: Path) -> None:
+    """Regenerate the last run's briefs from the store (for instance with new templates)."""
+    from objections.briefs import environment, render, write_brief
+
+    store = Store(db)
+    try:
+        last = store.last_run()
+    finally:
+        store.close()
+    if last is None:
+        raise ObjectionsError(f"{db}: no finished run in the store; run `objections run` first")
+    env = environment([templates] if templates else [])
+    for entry in last["briefs"]:
+        written = write_brief(out / entry["path"], render(entry["context"], env), force)
+        click.echo(str(written))
+
+
+@cli.command()
+@_db_option
+@click.option("--json", "as_json", is_flag=True)
+def status(db: Path, as_json: bool) -> None:
+    """What the store holds: calls, transcripts, embeddings, themes, runs."""
+    if not Path(db).exists():
+        raise ObjectionsError(f"{db}: no store yet; run `objections run` first")
+    store = Store(db)
+    try:
+        counts = store.counts()
+        last = store.last_run()
+    finally:
+        store.close()
+    info = {"db": str(db), **counts, "last_run": last["finished_at"] if last else None}
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:12} {value}")
+
+
+def _last_doc(db: Path) -> dict[str, Any]:
+    if not Path(db).exists():
+        raise ObjectionsError(f"{db}: no store yet; run `objections run` first")
+    store = Store(db)
+    try:
+        last = store.last_run()
+    finally:
+        store.close()
+    if last is None:
+        raise ObjectionsError(f"{db}: no finished run in the store; run `objections run` first")
+    return dict(last["doc"])
+
+
+def main() -> None:
+    """Entry point: expected failures are one line and an exit code, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        _err("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ObjectionsError as exc:
+        _err(f"error: {exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted; finished calls are kept in the store")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line, traceback on request
+        if os.environ.get("OBJECTIONS_DEBUG"):
+            traceback.print_exc()
+        _err(f"error: internal error: {type(exc).__name__}: {exc} (OBJECTIONS_DEBUG=1 for details)")
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(EXIT_OK)

