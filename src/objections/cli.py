@@ -264,6 +264,48 @@ def status(db: Path, as_json: bool) -> None:
             click.echo(f"{key:12} {value}")
 
 
+@cli.command("eval")
+@click.argument("sets", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default="objections-eval",
+    show_default=True,
+    help="Where each set's run output and eval.json go.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Settings to evaluate (the set's company.json fills [company]).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@_db_option
+def eval_command(
+    sets: tuple[Path, ...], out: Path, config_path: Path | None, as_json: bool, db: Path
+) -> None:
+    """Measure detection, themes, assets and trends on labelled sets (devset format)."""
+    from objections.evaluate import evaluate, format_scores, load_gold
+
+    results = []
+    store = Store(db)
+    try:
+        for root in sets:
+            config = load_config(config_path)
+            config.company = load_gold(root).company
+            pipeline = Pipeline(config, store)
+            target = out / (root.name or "set")
+            scores = evaluate(root, target, pipeline, config)
+            (target / "eval.json").write_text(json.dumps(scores, indent=2) + "\n")
+            results.append(scores)
+            if not as_json:
+                click.echo(format_scores(scores))
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+
+
 def _last_doc(db: Path) -> dict[str, Any]:
     if not Path(db).exists():
         raise ObjectionsError(f"{db}: no store yet; run `objections run` first")
@@ -284,6 +326,10 @@ def main() -> None:
     except click.exceptions.Abort:
         _err("aborted")
         sys.exit(130)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "objections"
+        _err(f"error: {exc.format_message()} (see {command} --help)")
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

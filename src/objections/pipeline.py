@@ -103,6 +103,8 @@ class Pipeline:
         )
         self.progress = progress or Progress()
         self.log = log
+        self.calls: dict[str, Call] = {}
+        self.last_objections: list[Objection] = []
 
     # --- stage helpers ----------------------------------------------------------------------
 
@@ -126,7 +128,7 @@ class Pipeline:
     def load_calls(self, files: list[Path], manifest: dict[str, ingest.ManifestRow]) -> RunResult:
         """Ingest every file; transcribe audio not yet in the store. Bad files are reported."""
         result = RunResult()
-        self.calls: dict[str, Call] = {}
+        self.calls = {}
         seen: dict[str, str] = {}
         self.progress.start("Calls", len(files))
         for path in files:
@@ -197,6 +199,7 @@ class Pipeline:
         period = period_for(days, options.since, options.until)
         window = [c for c in self.calls.values() if _in(c, period.previous_since, period.until)]
         objections, sentences = self.detect(window)
+        self.last_objections = objections
         themes, other = self.theme(objections, period)
         self.match_assets(themes, options.assets)
         out = options.out

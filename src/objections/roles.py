@@ -25,6 +25,12 @@ BUYER_CUES = re.compile(
     r"my (boss|team|cfo|owner)|we'd need|i'd have to|we already)\b",
     re.IGNORECASE,
 )
+# Sellers talk about the buyer ("your team", "you'd see"); buyers talk about themselves ("my
+# stores", "I'm worried"). "I'll" is left out: "I'll send" is a seller's line.
+SECOND_PERSON = re.compile(r"\b(?:you|your|yours|you're|you've|you'd|you'll)\b", re.IGNORECASE)
+FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine)\b", re.IGNORECASE)
+PRONOUN_WEIGHT = 5.0  # per word: a speaker with 4% "you" and 2% "I" words scores +0.1
+FLOOR_WEIGHT = 2.0  # share of all turns: the rep answers every buyer, so holds the most turns
 
 
 def assign_roles(call: Call, reps: list[str], rep_channel: int = 0, company: str = "") -> Call:
@@ -60,20 +66,40 @@ def assign_roles(call: Call, reps: list[str], rep_channel: int = 0, company: str
 
 
 def matches_rep(speaker: str, reps: list[str]) -> bool:
-    """A speaker label matches a configured rep by full name, or by first name alone."""
-    label = speaker.strip().lower()
+    """A speaker label matches a configured rep by full name, or by first name alone.
+
+    A first name with the surname's initial ("Nadia K.") matches too; a different surname does not.
+    """
+    label = speaker.strip().lower().split()
     for rep in reps:
-        name = rep.strip().lower()
-        if label == name or (name and label.split()[:1] == name.split()[:1] and len(label) > 2):
+        name = rep.strip().lower().split()
+        if not label or not name:
+            continue
+        if label == name:
+            return True
+        # the first name alone, or with initials of the rest ("Nadia K.")
+        rest = [part.rstrip(".") for part in label[1:]]
+        if (
+            label[0] == name[0]
+            and len(label[0]) > 2
+            and len(label) <= len(name)
+            and all(
+                part and full.startswith(part) for part, full in zip(rest, name[1:], strict=False)
+            )
+        ):
             return True
     return False
 
 
 def rep_likeness(texts: list[str], company: str = "") -> float:
-    """How much a speaker sounds like the seller: cue hits per turn, questions asked."""
+    """How much a speaker sounds like the seller: cue hits per turn, questions asked, and talk
+    about "you" rather than "I"."""
     if not texts:
         return 0.0
-    score = 0.0
+    words = sum(len(text.split()) for text in texts) or 1
+    you = sum(len(SECOND_PERSON.findall(text)) for text in texts)
+    me = sum(len(FIRST_PERSON.findall(text)) for text in texts)
+    score = PRONOUN_WEIGHT * (you - me) / words * len(texts)
     own_company = re.compile(rf"\b{re.escape(company)}\b", re.IGNORECASE) if company else None
     for text in texts:
         score += 1.0 * len(REP_CUES.findall(text)) - 1.0 * len(BUYER_CUES.findall(text))
@@ -86,12 +112,17 @@ def rep_likeness(texts: list[str], company: str = "") -> float:
 def guess_roles(
     call: Call, speakers: list[str], has_rep: bool, company: str = ""
 ) -> dict[str, Role]:
-    """One rep (the most rep-like speaker) unless a rep is already known; the rest buyers."""
+    """One rep (the most rep-like speaker, who also tends to hold the floor most often) unless a
+    rep is already known; the rest buyers."""
     texts: dict[str, list[str]] = defaultdict(list)
     for turn in call.turns:
         texts[turn.speaker].append(turn.text)
+    total = len(call.turns) or 1
     roles: dict[str, Role] = {s: "buyer" for s in speakers}
     if not has_rep and len(speakers) >= 2:
-        rep = max(speakers, key=lambda s: rep_likeness(texts[s], company))
+        rep = max(
+            speakers,
+            key=lambda s: rep_likeness(texts[s], company) + FLOOR_WEIGHT * len(texts[s]) / total,
+        )
         roles[rep] = "rep"
     return roles

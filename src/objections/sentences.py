@@ -6,22 +6,27 @@ import re
 
 from objections.models import Call, Sentence
 
-# A sentence ends at . ! or ? followed by space and a capital, digit or quote; not after common
-# abbreviations or single initials.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+# A sentence ends at . ! or ? (maybe followed by a closing quote or bracket, which stays with it)
+# followed by space and a capital, digit or quote; not after common abbreviations or single
+# initials, nor after "No." when a number follows ("No. 5").
+_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREVIATIONS = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|approx|No|St|Jr|Sr)\.|"
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|approx|St|Jr|Sr)\.|"
     r"\b[A-Z]\.)$"
 )
+_NUMBER_ABBREVIATION = re.compile(r"\bNo\.$")
 
 
 def split_text(text: str) -> list[str]:
-    """Split running text into sentences; never drops text."""
+    """Split running text into sentences; never drops text (runs of whitespace become one space)."""
+    text = " ".join(text.split())
     pieces: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
         candidate = text[start : match.start()].strip()
-        if _ABBREVIATIONS.search(candidate):
+        if _ABBREVIATIONS.search(candidate) or (
+            _NUMBER_ABBREVIATION.search(candidate) and text[match.end() : match.end() + 1].isdigit()
+        ):
             continue
         if candidate:
             pieces.append(candidate)

@@ -102,11 +102,17 @@ class WhisperTranscriber:
             from faster_whisper import WhisperModel
 
             path = resolve_model(self.config.model)
+            device = self.config.device
+            if device == "auto":
+                device = "cuda" if _cuda_available() else "cpu"
+            compute_type = self.config.compute_type
+            if compute_type == "auto":
+                compute_type = "float16" if device == "cuda" else "int8"
             try:
                 self._model = WhisperModel(
                     path,
-                    device=self.config.device,
-                    compute_type=self.config.compute_type,
+                    device=device,
+                    compute_type=compute_type,
                     cpu_threads=os.cpu_count() or 0,
                     local_files_only=True,
                 )
@@ -140,6 +146,15 @@ class WhisperTranscriber:
             for s in results
             if is_real_speech(s.text, s.no_speech_prob, s.avg_logprob, s.compression_ratio)
         ]
+
+
+def _cuda_available() -> bool:
+    try:
+        import ctranslate2
+
+        return bool(ctranslate2.get_cuda_device_count())
+    except Exception:  # no CUDA runtime at all
+        return False
 
 
 def is_real_speech(text: str, no_speech: float, logprob: float, compression: float) -> bool:

@@ -1,0 +1,119 @@
+"""Fakes for the fast test layer: they count their calls, so tests can prove a rerun does no
+new work. The real models are exercised in test_real.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from objections.models import Turn
+
+DIM = 64
+
+
+class CountingEmbedder:
+    """Hashed bag of words: similar wording gives similar vectors, deterministically."""
+
+    id = "fake-embedder:v1"
+
+    def __init__(self) -> None:
+        self.texts_embedded = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts_embedded += len(texts)
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z']+", text.lower()):
+                bucket = int(hashlib.md5(word.encode()).hexdigest(), 16) % DIM
+                out[row, bucket] += 1.0
+            out[row, 0] += 0.01  # no all-zero rows
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+class ScriptTranscriber:
+    """'Transcribes' an audio file by returning the turns scripted for its file name."""
+
+    id = "fake-transcriber:v1"
+
+    def __init__(self, scripts: dict[str, list[Turn]]) -> None:
+        self.scripts = scripts
+        self.files_transcribed = 0
+
+    def transcribe(self, path: Path) -> list[Turn]:
+        self.files_transcribed += 1
+        return [Turn(**vars(t)) for t in self.scripts[path.name]]
+
+
+def stereo_turns(turns: list[tuple[str, str]]) -> list[Turn]:
+    """Turns of (rep|buyer, text), rep on channel 0 and buyer on channel 1, as a dialer records."""
+    clock = 0.0
+    out = []
+    for who, text in turns:
+        length = len(text.split()) / 2.5
+        channel = 0 if who == "rep" else 1
+        out.append(Turn(f"channel {channel}", clock, clock + length, text, channel=channel))
+        clock += length + 0.5
+    return out
+
+
+def write_audio_stub(path: Path) -> None:
+    """Bytes standing in for audio: unique per file, so each hashes to its own call."""
+    path.write_bytes(b"fake audio " + path.name.encode())
+
+
+PRICE = [
+    "Honestly the per seat price is just too expensive for a team our size.",
+    "I mean the price per seat is a lot more than we budgeted, that's a problem.",
+    "The cost per user is too high for us, we can't justify that kind of spend.",
+    "Yeah but the per seat cost worries me, it's too expensive honestly.",
+]
+SECURITY = [
+    "Our security team will want a SOC 2 report and I'm worried about where the data lives.",
+    "I'm concerned about data privacy, we can't have customer data leaving the region.",
+    "Security is going to be a problem unless you have SOC 2 and encryption at rest.",
+    "My worry is compliance, our auditors are strict about data security and privacy.",
+]
+NEUTRAL = [
+    "We have about forty people on the finance team.",
+    "Thursday works for the follow up.",
+    "That sounds good, thanks for walking me through it.",
+]
+
+
+def write_transcript_call(path: Path, call_id: str, day: str, objections: list[str]) -> None:
+    """A native JSON call: a rep, a buyer, neutral talk and the given objections."""
+    turns = [
+        {
+            "speaker": "Sam Seller",
+            "start": 0.0,
+            "end": 4.0,
+            "text": "Thanks for making the time, tell me about your process today.",
+        }
+    ]
+    clock = 5.0
+    for n, text in enumerate(NEUTRAL[:1] + objections + NEUTRAL[1:]):
+        turns.append({"speaker": "Dana Buyer", "start": clock, "end": clock + 6, "text": text})
+        clock += 7
+        turns.append(
+            {
+                "speaker": "Sam Seller",
+                "start": clock,
+                "end": clock + 3,
+                "text": f"Understood, let me note that down, point {n}.",
+            }
+        )
+        clock += 4
+    doc = {
+        "call_id": call_id,
+        "date": day,
+        "account": f"Account {call_id}",
+        "stage": "demo",
+        "outcome": "lost" if call_id.endswith("1") else "open",
+        "speakers": {"Sam Seller": "rep", "Dana Buyer": "buyer"},
+        "turns": turns,
+    }
+    path.write_text(json.dumps(doc))
