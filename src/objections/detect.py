@@ -53,6 +53,10 @@ OBJECTION_CUES = (
     r"skeptic\w*|push ?back|no way|not going to|isn'?t|wasn'?t|don'?t want|hard sell|"
     r"i doubt|frankly|the problem|a lot of money|not convinced|struggling"
 )
+# Cue counts are strong but partly shortcuts (sentence length most of all: written objections
+# run long), so they are damped against the embedding; more so for the category.
+DETECT_CUE_WEIGHT = 0.5
+CATEGORY_CUE_WEIGHT = 0.3
 _CATEGORY_RE = {c: re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for c, p in CATEGORY_CUES.items()}
 _OBJECTION_RE = re.compile(OBJECTION_CUES, re.IGNORECASE)
 
@@ -140,8 +144,16 @@ class ClassifierDetector:
         self._models: tuple[Any, Any] | None = None
 
     def features(self, texts: list[str], contexts: list[str], vectors: np.ndarray) -> np.ndarray:
+        """Sentence vector, context vector, damped cue counts. The category model damps the cues
+        further: they tell pushback from talk but sway the category (chosen by
+        leave-one-industry-out cross-validation on the corpus)."""
         context_vectors = _embed_contexts(self.embed, contexts, vectors.shape[1])
-        return np.hstack([vectors, 0.5 * context_vectors, cue_features(texts)])
+        return np.hstack([vectors, 0.5 * context_vectors, DETECT_CUE_WEIGHT * cue_features(texts)])
+
+    @staticmethod
+    def category_features(x: np.ndarray) -> np.ndarray:
+        cues = x.shape[1] - len(CATEGORIES) - 3
+        return np.hstack([x[:, :cues], CATEGORY_CUE_WEIGHT / DETECT_CUE_WEIGHT * x[:, cues:]])
 
     def fit(self) -> tuple[Any, Any]:
         if self._models is None:
@@ -149,13 +161,21 @@ class ClassifierDetector:
 
             buyers = [e for e in self.corpus if e.role != "rep"]
             texts = [e.text for e in buyers]
-            x = self.features(texts, [e.context for e in buyers], self.embed(texts))
-            y = np.array([e.category is not None for e in buyers])
+            vectors = self.embed(texts)
+            # Each example twice, with and without the turn it answers: a call's first
+            # sentence, or a transcript with one speaker, has no context to lean on.
+            x = np.vstack(
+                [
+                    self.features(texts, [e.context for e in buyers], vectors),
+                    self.features(texts, [""] * len(texts), vectors),
+                ]
+            )
+            y = np.array([e.category is not None for e in buyers] * 2)
             detector = LogisticRegression(C=2.0, max_iter=2000, class_weight="balanced")
             detector.fit(x, y)
-            categories = np.array([e.category for e in buyers if e.category], dtype=object)
+            categories = np.array([e.category for e in buyers if e.category] * 2, dtype=object)
             classifier = LogisticRegression(C=4.0, max_iter=2000)
-            classifier.fit(x[y], categories)
+            classifier.fit(self.category_features(x[y]), categories)
             self._models = (detector, classifier)
         return self._models
 
@@ -167,7 +187,7 @@ class ClassifierDetector:
             return np.zeros(0), []
         detector, classifier = self.fit()
         x = self.features([s.text for s in sentences], [s.context for s in sentences], vectors)
-        return detector.predict_proba(x)[:, 1], list(classifier.predict(x))
+        return detector.predict_proba(x)[:, 1], list(classifier.predict(self.category_features(x)))
 
     def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]:
         keep = [i for i, s in enumerate(sentences) if is_buyer(s)]

@@ -307,7 +307,7 @@ def _merge_cues(cues: list[Turn]) -> list[Turn]:
 # --- plain text: "Name: text" lines, optionally "[hh:mm:ss]" stamps -------------------------
 
 _PLAIN_LINE = re.compile(
-    r"^\s*(?:\[(?P<t>(?:\d+:)?\d{1,2}:\d{2}(?:\.\d+)?)\]\s*)?(?P<name>[^:\[\]]{1,60}?)\s*:\s+(?P<text>.+)$"
+    r"^\s*(?:\[(?P<t>(?:\d+:)?\d{1,2}:\d{2}(?:\.\d+)?)\]\s*)?(?P<name>[^:\[\]\s][^:\[\]]{0,59}?)\s*:\s+(?P<text>.+)$"
 )
 
 

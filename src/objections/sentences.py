@@ -14,7 +14,7 @@ _ABBREVIATIONS = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|approx|St|Jr|Sr)\.|"
     r"\b[A-Z]\.)$"
 )
-_NUMBER_ABBREVIATION = re.compile(r"\bNo\.$")
+_NUMBER_ABBREVIATION = re.compile(r"\b[Nn]o\.$")
 
 
 def split_text(text: str) -> list[str]:

@@ -131,21 +131,42 @@ class WhisperTranscriber:
         return merge_segments(segments)
 
     def _segments(self, audio: np.ndarray, channel: int | None) -> list[Turn]:
-        hotwords = ", ".join(self.vocabulary) or None
+        """One turn per stretch of speech. Each stretch is decoded on its own: decoding a whole
+        channel glues one speaker's turns together across the other speaker's replies."""
+        speaker = f"channel {channel}" if channel is not None else "speaker"
+        turns = []
+        for start, end in speech_spans(audio) if self.config.vad else [(0, len(audio))]:
+            text = self._decode(audio[start:end])
+            if text:
+                turns.append(
+                    Turn(speaker, start / SAMPLE_RATE, end / SAMPLE_RATE, text, channel=channel)
+                )
+        return turns
+
+    def _decode(self, audio: np.ndarray) -> str:
         results, _info = self.model.transcribe(
             audio,
             language=self.config.language or None,
             beam_size=self.config.beam_size,
-            vad_filter=self.config.vad,
-            hotwords=hotwords,
+            vad_filter=False,
+            hotwords=", ".join(self.vocabulary) or None,
             condition_on_previous_text=False,
+            without_timestamps=True,
         )
-        speaker = f"channel {channel}" if channel is not None else "speaker"
-        return [
-            Turn(speaker=speaker, start=s.start, end=s.end, text=s.text.strip(), channel=channel)
+        return " ".join(
+            s.text.strip()
             for s in results
             if is_real_speech(s.text, s.no_speech_prob, s.avg_logprob, s.compression_ratio)
-        ]
+        ).strip()
+
+
+def speech_spans(audio: np.ndarray) -> list[tuple[int, int]]:
+    """Sample ranges of speech (Silero VAD), split wherever a speaker pauses for long enough
+    that the other could have spoken."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(min_silence_duration_ms=600, speech_pad_ms=150, min_speech_duration_ms=250)
+    return [(span["start"], span["end"]) for span in get_speech_timestamps(audio, options)]
 
 
 def _cuda_available() -> bool:
