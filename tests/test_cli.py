@@ -137,3 +137,15 @@ def test_expected_failures_are_one_line_and_an_exit_code(
     assert message in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) <= 3
+
+
+def test_a_relabelled_theme_keeps_its_brief_file(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    invoke(["run", str(calls), "--out", str(out), "-q"], tmp_path)
+    first = sorted((out / "briefs").glob("*.md"))
+    theme_id = first[0].name.split("-")[0] + "-" + first[0].name.split("-")[1]
+    renamed = first[0].with_name(f"{theme_id}-an-older-label.md")
+    first[0].rename(renamed)
+    invoke(["run", str(calls), "--out", str(out), "-q"], tmp_path)
+    again = sorted((out / "briefs").glob(f"{theme_id}-*.md"))
+    assert again == [renamed], "the theme's existing brief file is reused, not duplicated"

@@ -110,6 +110,12 @@ def slug(text: str, limit: int = 50) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].strip("-") or "theme"
 
 
+def brief_path(folder: Path, theme_id: str, label: str) -> Path:
+    """A theme's brief keeps its first file name, even when a later run relabels the theme."""
+    existing = sorted(p for p in folder.glob(f"{theme_id}-*.md") if not p.name.endswith(".new.md"))
+    return existing[0] if existing else folder / f"{theme_id}-{slug(label)}.md"
+
+
 def brief_context(
     theme: Theme,
     calls: dict[str, Call],

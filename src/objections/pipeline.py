@@ -265,11 +265,10 @@ class Pipeline:
         for theme in themes:
             if theme.coverage == "covered":
                 continue
-            name = f"{theme.id}-{briefs_stage.slug(theme.label)}.md"
             context = briefs_stage.brief_context(
                 theme, self.calls, sentences, self.config.company.name, date.today()
             )
-            path = options.out / "briefs" / name
+            path = briefs_stage.brief_path(options.out / "briefs", theme.id, theme.label)
             written = briefs_stage.write_brief(
                 path, briefs_stage.render(context, env), options.force
             )

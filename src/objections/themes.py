@@ -30,6 +30,8 @@ FILLERS = {
     "sure", "guess", "bit", "little", "way", "kinda", "wanna", "don", "doesn", "didn", "isn", "ll",
     "ve", "re", "s", "t", "d", "m", "yes", "hey", "oh", "well", "one", "also", "make",
     "need", "needs", "something", "anything", "everything", "good", "great", "much", "even",
+    "problem", "somebody", "someone", "different", "knows", "tell", "told", "talk", "people",
+    "honest", "worried", "concern", "concerned", "sounds", "definitely", "totally", "literally",
 }  # fmt: skip
 
 
@@ -150,12 +152,12 @@ def describe(themes: list[Theme], config: ThemesConfig) -> None:
         document_frequency.update(counts.keys())
     for theme, counts in zip(themes, phrase_counts, strict=True):
         scored = {
-            p: n * math.log(1 + len(themes) / document_frequency[p]) * (1 + 0.5 * p.count(" "))
+            p: n * math.log(1 + len(themes) / document_frequency[p]) * (1 + 0.25 * p.count(" "))
             for p, n in counts.items()
             if n >= 2 or len(theme.objections) < 3
         }
         theme.keywords = distinct(sorted(scored, key=lambda p: (-scored[p], p)), config.keywords)
-        top = theme.keywords[0] if theme.keywords else "other concerns"
+        top = ", ".join(theme.keywords[:2]) or "other concerns"
         theme.label = f"{CATEGORY_NAMES.get(theme.category, theme.category.title())}: {top}"
         theme.quotes = pick_quotes(theme.objections, config.quotes)
 
@@ -163,21 +165,31 @@ def describe(themes: list[Theme], config: ThemesConfig) -> None:
 _WORD = re.compile(r"[a-z0-9][a-z0-9'&-]*")
 
 
+_CLAUSE = re.compile(r"[,.;:!?()\"]+|\s-\s")
+# Short words allowed inside a phrase ("cost per seat", "sign off on"), never at its ends.
+_JOINERS = {"of", "to", "for", "on", "per", "and", "with", "in", "the", "a", "our", "my"}
+
+
 def phrases(text: str) -> set[str]:
-    """1-3 word phrases that neither start nor end with a stop word or filler."""
+    """1-3 word phrases within one clause that neither start nor end with a stop word."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    words = [w.strip("'-") for w in _WORD.findall(text.lower())]
     stop = ENGLISH_STOP_WORDS | FILLERS
     found = set()
-    for n in (1, 2, 3):
-        for i in range(len(words) - n + 1):
-            gram = words[i : i + n]
-            if gram[0] in stop or gram[-1] in stop or any(len(w) < 2 for w in gram):
-                continue
-            if n == 1 and gram[0].isdigit():
-                continue
-            found.add(" ".join(gram))
+    for clause in _CLAUSE.split(text.lower()):
+        words = [w.strip("'-") for w in _WORD.findall(clause)]
+        # Contractions of stop words ("i'll", "it's", "don't") are stop words too.
+        words = [w if w.split("'")[0] not in stop else "" for w in words]
+        for n in (1, 2, 3):
+            for i in range(len(words) - n + 1):
+                gram = words[i : i + n]
+                if gram[0] in stop or gram[-1] in stop or any(len(w) < 2 for w in gram):
+                    continue
+                if any(w in stop and w not in _JOINERS for w in gram[1:-1]):
+                    continue
+                if n == 1 and gram[0].isdigit():
+                    continue
+                found.add(" ".join(gram))
     return found
 
 
