@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -77,21 +76,49 @@ class Example:
     category: str | None
 
 
-def load_corpus(extra: Iterable[str] = ()) -> list[Example]:
-    """The shipped training corpus (every objections/data/*.jsonl), plus any extra files."""
-    data = resources.files("objections") / "data"
-    texts = [f.read_text(encoding="utf-8") for f in sorted(data.iterdir(), key=lambda f: f.name)
-             if f.name.endswith(".jsonl")]  # fmt: skip
-    texts += [Path(path).read_text(encoding="utf-8") for path in extra]
-    examples = []
-    for text in texts:
-        for line in text.splitlines():
-            if line.strip():
-                row = json.loads(line)
-                examples.append(
-                    Example(row["text"], row.get("context", ""), row["role"], row.get("category"))
-                )
+DATA = Path(__file__).parent / "data"
+
+
+def load_corpus(extra: Iterable[Path] = ()) -> list[Example]:
+    """The shipped training corpus: labelled sentences (data/*.jsonl) and labelled calls in the
+    devset format (data/calls/*/*.json), plus any extra files of either kind."""
+    files = sorted(DATA.glob("*.jsonl")) + sorted(DATA.glob("calls/*/*.json")) + list(extra)
+    examples: list[Example] = []
+    for path in files:
+        if path.suffix == ".jsonl":
+            examples.extend(_sentence_examples(path))
+        elif path.name not in ("company.json", "themes.json", "trends.json"):
+            examples.extend(_call_examples(path))
     return examples
+
+
+def _sentence_examples(path: Path) -> list[Example]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [Example(r["text"], r.get("context", ""), r["role"], r.get("category")) for r in rows]
+
+
+def _call_examples(path: Path) -> list[Example]:
+    """Every sentence of a labelled call, with the context the pipeline would give it."""
+    from objections.ingest import parse_transcript
+    from objections.models import Call
+    from objections.roles import assign_roles
+    from objections.sentences import call_sentences
+
+    data = path.read_bytes()
+    call = assign_roles(parse_transcript(path, data, Call(path.stem, str(path), "", "transcript")),
+                        reps=[])  # fmt: skip
+    labels = [
+        (s.get("label") or {}).get("category")
+        for turn in json.loads(data)["turns"]
+        for s in turn.get("sentences", [])
+    ]
+    sentences = call_sentences(call)
+    if len(labels) != len(sentences):
+        raise ValueError(f"{path}: sentences and labels do not line up")
+    return [
+        Example(s.text, s.context, s.role, label)
+        for s, label in zip(sentences, labels, strict=True)
+    ]
 
 
 def cue_features(texts: list[str]) -> np.ndarray:

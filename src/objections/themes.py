@@ -53,9 +53,15 @@ def build_themes(
     other: list[int] = []
     for category in sorted({o.category for o in objections}):
         members = [i for i, o in enumerate(objections) if o.category == category]
-        clusters, noise = split_category(vectors[members], config)
-        groups.extend([[members[i] for i in c] for c in clusters])
-        other.extend(members[i] for i in noise)
+        subsets = (
+            by_competitor(objections, members, vectors, config)
+            if category == "competitor"
+            else [members]
+        )
+        for subset in subsets:
+            clusters, noise = split_category(vectors[subset], config)
+            groups.extend([[subset[i] for i in c] for c in clusters])
+            other.extend(subset[i] for i in noise)
     themes = [_theme(objections, vectors, g) for g in groups]
     describe(themes, config)
     assign_ids(themes, previous or [], config.match_threshold)
@@ -63,6 +69,27 @@ def build_themes(
         for objection in theme.objections:
             objection.theme_id = theme.id
     return themes, [objections[i] for i in other]
+
+
+def by_competitor(
+    objections: list[Objection], members: list[int], vectors: np.ndarray, config: ThemesConfig
+) -> list[list[int]]:
+    """Split competitor objections by the alternative they name, when a name recurs: "we're
+    locked into X" is its own theme per X. Names are masked before embedding, so this is the
+    only place they separate themes. Objections naming none join the nearest group."""
+    named: dict[str, list[int]] = {}
+    for i in members:
+        if objections[i].competitors:
+            named.setdefault(objections[i].competitors[0], []).append(i)
+    groups = [g for g in named.values() if len(g) >= config.min_cluster_size]
+    if len(groups) < 2:
+        return [members]
+    grouped = {i for g in groups for i in g}
+    centres = np.array([_unit(vectors[g].mean(axis=0)) for g in groups])
+    for i in members:
+        if i not in grouped:
+            groups[int(np.argmax(centres @ vectors[i]))].append(i)
+    return [sorted(g) for g in groups]
 
 
 def split_category(vectors: np.ndarray, config: ThemesConfig) -> tuple[list[list[int]], list[int]]:
@@ -88,21 +115,37 @@ def split_category(vectors: np.ndarray, config: ThemesConfig) -> tuple[list[list
     return attach_noise(clusters, [i for i in range(n) if labels[i] == -1], vectors, config)
 
 
-def merge_similar(
-    clusters: list[list[int]], vectors: np.ndarray, threshold: float = 0.8
-) -> list[list[int]]:
-    """Merge clusters whose centres are nearly the same: HDBSCAN splits on wording."""
+MERGE_RATIO = 0.85  # merge when members across two clusters are this close to members within
+
+
+def merge_similar(clusters: list[list[int]], vectors: np.ndarray) -> list[list[int]]:
+    """Merge clusters whose members are nearly as similar across the two as within each:
+    HDBSCAN also splits one concern by wording, and such halves interleave."""
     clusters = [list(c) for c in clusters]
     while len(clusters) > 1:
-        centres = np.array([_unit(vectors[c].mean(axis=0)) for c in clusters])
-        sims = centres @ centres.T
-        np.fill_diagonal(sims, -1)
-        a, b = np.unravel_index(int(np.argmax(sims)), sims.shape)
-        if sims[a, b] < threshold:
+        within = [_mean_similarity(vectors[c], vectors[c]) for c in clusters]
+        best, pair = -1.0, (0, 0)
+        for a in range(len(clusters)):
+            for b in range(a + 1, len(clusters)):
+                across = _mean_similarity(vectors[clusters[a]], vectors[clusters[b]])
+                ratio = across / max(1e-6, min(within[a], within[b]))
+                if ratio > best:
+                    best, pair = ratio, (a, b)
+        if best < MERGE_RATIO:
             break
+        a, b = pair
         clusters[a].extend(clusters[b])
         del clusters[b]
     return clusters
+
+
+def _mean_similarity(left: np.ndarray, right: np.ndarray) -> float:
+    """Mean cosine between rows of two sets (unit vectors), leaving out self-pairs."""
+    sims = left @ right.T
+    if left is right or (left.shape == right.shape and np.array_equal(left, right)):
+        n = len(left)
+        return float((sims.sum() - np.trace(sims)) / max(1, n * n - n))
+    return float(sims.mean())
 
 
 def attach_noise(
