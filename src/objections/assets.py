@@ -147,8 +147,18 @@ def match_theme(
     scores = index.scores(member_vectors)
     order = np.argsort(-scores)[: config.top]
     theme.assets = [AssetMatch(index.assets[i], round(float(scores[i]), 4)) for i in order]
-    best = float(scores[order[0]]) if len(order) else 0.0
-    theme.coverage = coverage(best, config)
+    theme.coverage = coverage(coverage_score(scores), config)
+
+
+def coverage_score(scores: np.ndarray) -> float:
+    """The best asset's score plus twice its lead over the runner-up. An asset that answers a
+    concern stands out from the rest of the library; one that only shares the topic does not,
+    and raw similarity alone overlaps between the two."""
+    if len(scores) == 0:
+        return 0.0
+    ranked = np.sort(scores)[::-1]
+    lead = ranked[0] - ranked[1] if len(ranked) > 1 else ranked[0]
+    return float(ranked[0] + 2 * lead)
 
 
 def coverage(score: float, config: AssetsConfig) -> Coverage:
