@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class Example:
 
 
 CALL_WEIGHT = 3.0
+FEATURES_VERSION = 3  # bump when the feature recipe changes, so cached models are retrained
 
 DATA = Path(__file__).parent / "data"
 
@@ -172,11 +174,13 @@ class ClassifierDetector:
         self.embed = embed
         self.threshold = threshold
         self.corpus = load_corpus()
-        corpus_hash = hashlib.sha256(
-            "\n".join(f"{e.text}|{e.context}|{e.role}|{e.category}" for e in self.corpus).encode()
-        ).hexdigest()[:8]
-        self.id = f"classifier:{corpus_hash}:{embedder_id}:t{threshold}"
-        self._models: tuple[Any, Any] | None = None
+        recipe = "\n".join(
+            f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}" for e in self.corpus
+        )
+        recipe += f"\n{FEATURES_VERSION}:{embedder_id}"
+        self.key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+        self.id = f"classifier:{self.key[:8]}:{embedder_id}:t{threshold}"
+        self._models: tuple[Linear, Linear] | None = None
 
     def features(self, texts: list[str], contexts: list[str], vectors: np.ndarray) -> np.ndarray:
         """Sentence vector, context vector, damped cue counts. The category model damps the cues
@@ -196,30 +200,37 @@ class ClassifierDetector:
             [x[:, :dim], context_scale * x[:, dim : 2 * dim], cue_scale * x[:, 2 * dim :]]
         )
 
-    def fit(self) -> tuple[Any, Any]:
+    def fit(self) -> tuple[Linear, Linear]:
+        """The trained models: from the user cache when this corpus, recipe and embedding model
+        were trained before (training embeds the whole corpus), else trained now and cached."""
         if self._models is None:
-            from sklearn.linear_model import LogisticRegression
-
-            buyers = [e for e in self.corpus if e.role != "rep"]
-            texts = [e.text for e in buyers]
-            vectors = self.embed(texts)
-            # Each example twice, with and without the turn it answers: a call's first
-            # sentence, or a transcript with one speaker, has no context to lean on.
-            x = np.vstack(
-                [
-                    self.features(texts, [e.context for e in buyers], vectors),
-                    self.features(texts, [""] * len(texts), vectors),
-                ]
-            )
-            y = np.array([e.category is not None for e in buyers] * 2)
-            weights = np.array([e.weight for e in buyers] * 2)
-            detector = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced")
-            detector.fit(x, y, sample_weight=weights)
-            categories = np.array([e.category for e in buyers] * 2, dtype=object)[y]
-            classifier = LogisticRegression(C=1.0, max_iter=3000)
-            classifier.fit(self.category_features(x[y]), categories, sample_weight=weights[y])
-            self._models = (detector, classifier)
+            cache = cache_dir() / f"detector-{self.key}.npz"
+            self._models = load_models(cache) or self._train()
+            save_models(cache, self._models)
         return self._models
+
+    def _train(self) -> tuple[Linear, Linear]:
+        from sklearn.linear_model import LogisticRegression
+
+        buyers = [e for e in self.corpus if e.role != "rep"]
+        texts = [e.text for e in buyers]
+        vectors = self.embed(texts)
+        # Each example twice, with and without the turn it answers: a call's first
+        # sentence, or a transcript with one speaker, has no context to lean on.
+        x = np.vstack(
+            [
+                self.features(texts, [e.context for e in buyers], vectors),
+                self.features(texts, [""] * len(texts), vectors),
+            ]
+        )
+        y = np.array([e.category is not None for e in buyers] * 2)
+        weights = np.array([e.weight for e in buyers] * 2)
+        detector = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced")
+        detector.fit(x, y, sample_weight=weights)
+        categories = np.array([e.category for e in buyers] * 2, dtype=object)[y]
+        classifier = LogisticRegression(C=1.0, max_iter=3000)
+        classifier.fit(self.category_features(x[y]), categories, sample_weight=weights[y])
+        return Linear.of(detector), Linear.of(classifier)
 
     def probabilities(
         self, sentences: list[Sentence], vectors: np.ndarray
@@ -229,7 +240,8 @@ class ClassifierDetector:
             return np.zeros(0), []
         detector, classifier = self.fit()
         x = self.features([s.text for s in sentences], [s.context for s in sentences], vectors)
-        return detector.predict_proba(x)[:, 1], list(classifier.predict(self.category_features(x)))
+        categories = classifier.predict(self.category_features(x))
+        return detector.predict_proba(x)[:, 1], categories
 
     def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]:
         keep = [i for i, s in enumerate(sentences) if is_buyer(s)]
@@ -240,6 +252,64 @@ class ClassifierDetector:
             for sentence, p, category in zip(chosen, probs, categories, strict=True)
             if p >= self.threshold
         ]
+
+
+@dataclass
+class Linear:
+    """A fitted logistic regression reduced to its arrays, so it can be cached without pickle."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    classes: np.ndarray
+
+    @classmethod
+    def of(cls, model: Any) -> Linear:
+        return cls(model.coef_, model.intercept_, np.asarray(model.classes_).astype(str))
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        scores = x @ self.coef.T + self.intercept
+        if scores.shape[1] == 1:  # binary: one score for the second class
+            p = 1 / (1 + np.exp(-scores[:, 0]))
+            return np.stack([1 - p, p], axis=1)
+        scores = scores - scores.max(axis=1, keepdims=True)
+        e = np.exp(scores)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, x: np.ndarray) -> list[str]:
+        return [str(self.classes[i]) for i in self.predict_proba(x).argmax(axis=1)]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("OBJECTIONS_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    return Path(base) / "objections" if base else Path.home() / ".cache" / "objections"
+
+
+def load_models(path: Path) -> tuple[Linear, Linear] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return tuple(  # type: ignore[return-value]
+                Linear(data[f"{n}_coef"], data[f"{n}_intercept"], data[f"{n}_classes"])
+                for n in ("detector", "classifier")
+            )
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def save_models(path: Path, models: tuple[Linear, Linear]) -> None:
+    """Best effort: a read-only home only means training again next time."""
+    arrays = {
+        f"{name}_{field}": getattr(model, field)
+        for name, model in zip(("detector", "classifier"), models, strict=True)
+        for field in ("coef", "intercept", "classes")
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez(temporary, **arrays)
+            temporary.replace(path)
+    except OSError:
+        pass
 
 
 def _embed_contexts(embed: EmbedFn, contexts: list[str], dim: int) -> np.ndarray:

@@ -1,0 +1,84 @@
+"""Detection pieces that need no model: competitors, cues, the keyword baseline, the model cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from objections.detect import (
+    KeywordDetector,
+    Linear,
+    find_competitors,
+    keyword_category,
+    load_corpus,
+    load_models,
+    save_models,
+)
+from objections.models import CATEGORIES, Sentence
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Honestly HubSpot already does this for us.", ["HubSpot"]),
+        ("we looked at hub spot last year and it was cheaper", ["HubSpot"]),
+        ("the hubs pot quote came in lower", ["HubSpot"]),
+        ("we're on seven shifts and the cooks finally use it", ["7shifts"]),
+        ("7shifts's renewal offer was pretty aggressive", ["7shifts"]),
+        ("Nobody here has heard of any of these tools.", []),
+    ],
+)
+def test_configured_competitors_however_asr_spells_them(text: str, expected: list[str]) -> None:
+    assert find_competitors(text, ["HubSpot", "7shifts", "Deputy"]) == expected
+
+
+def test_unknown_alternatives_named_as_what_we_use() -> None:
+    found = find_competitors("Right now we use Trello Boards for all of that, so", [])
+    assert found == ["Trello Boards"]
+    assert find_competitors("We're on Monday with the team", []) == []
+    assert find_competitors("We already have Zendesk and it works", []) == ["Zendesk"]
+    assert find_competitors("We use it every day.", []) == []
+
+
+def test_a_word_inside_another_is_not_a_mention() -> None:
+    assert find_competitors("The deputy director signed it.", ["Deputy"]) == ["Deputy"]
+    assert find_competitors("We use a deputyship model", ["Deputy"]) == []
+
+
+def test_keyword_baseline_needs_a_concern_and_a_topic() -> None:
+    sentences = [
+        Sentence("c", 0, "B", "buyer", 0, 1, "Honestly the price is too high for us."),
+        Sentence("c", 1, "B", "buyer", 1, 2, "What's the price per user?"),
+        Sentence("c", 2, "R", "rep", 2, 3, "I know the price is a concern, but it pays back."),
+    ]
+    found = KeywordDetector().detect(sentences, np.zeros((3, 1)))
+    assert [(o.sentence.index, o.category) for o in found] == [(0, "price")]
+    assert keyword_category("our SOC 2 audit and data privacy") == "security"
+
+
+def test_the_shipped_corpus_covers_every_category_with_hard_negatives() -> None:
+    corpus = load_corpus()
+    buyers = [e for e in corpus if e.role == "buyer"]
+    assert {e.category for e in buyers if e.category} == set(CATEGORIES)
+    negatives = [e for e in buyers if e.category is None]
+    assert len(negatives) > 0.4 * len(buyers)
+    assert all(e.category is None for e in corpus if e.role == "rep")
+    assert any(e.weight > 1 for e in corpus), "labelled calls are part of the corpus"
+
+
+def test_cached_models_predict_exactly_like_sklearn(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 5))
+    binary = LogisticRegression().fit(x, x[:, 0] > 0)
+    multi = LogisticRegression().fit(x, np.array(["a", "b", "c"])[rng.integers(0, 3, 60)])
+    path = tmp_path / "m.npz"
+    save_models(path, (Linear.of(binary), Linear.of(multi)))
+    loaded = load_models(path)
+    assert loaded is not None
+    np.testing.assert_allclose(loaded[0].predict_proba(x), binary.predict_proba(x), atol=1e-9)
+    np.testing.assert_allclose(loaded[1].predict_proba(x), multi.predict_proba(x), atol=1e-9)
+    assert loaded[1].predict(x) == list(multi.predict(x))
+    assert load_models(tmp_path / "missing.npz") is None
