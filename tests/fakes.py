@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -61,8 +62,16 @@ def stereo_turns(turns: list[tuple[str, str]]) -> list[Turn]:
 
 
 def write_audio_stub(path: Path) -> None:
-    """Bytes standing in for audio: unique per file, so each hashes to its own call."""
-    path.write_bytes(b"fake audio " + path.name.encode())
+    """A tenth of a second of near-silent audio standing in for a call (the pipeline checks that
+    audio decodes before a transcriber sees it): unique per file name, so each hashes to its own
+    call."""
+    seed = int(hashlib.md5(path.name.encode()).hexdigest()[:8], 16)
+    samples = np.random.default_rng(seed).integers(-8, 8, 1600).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(samples.tobytes())
 
 
 PRICE = [

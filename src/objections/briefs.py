@@ -89,6 +89,8 @@ def environment(template_dirs: Sequence[Path] = ()) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        # Every printed value: markup from a quote, account or asset title is shown, never run.
+        finalize=lambda value: no_markup(value) if isinstance(value, str) else value,
     )
     env.filters["timestamp"] = timestamp
     env.filters["plain"] = plain
@@ -100,9 +102,13 @@ def timestamp(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def no_markup(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def plain(text: str) -> str:
     """Text safe inside Markdown: no raw HTML, one line."""
-    return re.sub(r"\s+", " ", text).replace("<", "&lt;").replace(">", "&gt;").strip()
+    return no_markup(re.sub(r"\s+", " ", text)).strip()
 
 
 def slug(text: str, limit: int = 50) -> str:

@@ -16,7 +16,14 @@ import click
 from objections import __version__, report
 from objections.config import find_beside, find_config, load_config
 from objections.errors import EXIT_OK, EXIT_SOME_FAILED, ObjectionsError
-from objections.pipeline import Pipeline, Progress, RunOptions
+from objections.pipeline import (
+    Pipeline,
+    Progress,
+    RunOptions,
+    forget,
+    inside,
+    template_errors,
+)
 from objections.store import Store
 
 DEFAULT_DB = ".objections/objections.db"
@@ -112,7 +119,7 @@ def cli() -> None:
 @click.option("--until", help="End of the period: YYYY-MM-DD or a span.")
 @click.option(
     "--templates",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Folder of templates overriding the shipped ones.",
 )
 @click.option("--force", is_flag=True, help="Overwrite briefs a writer has edited.")
@@ -169,11 +176,13 @@ def run(
             f"{result.themes} themes, {result.gaps} gaps, {result.briefs} briefs written"
         )
         click.echo(f"report: {result.report}")
+    if result.forgotten and not quiet:
+        _err(f"{len(result.forgotten)} forgotten call(s) skipped: {', '.join(result.forgotten)}")
     if result.failed:
         _err(f"{len(result.failed)} input(s) failed:")
         for file, reason in result.failed:
             _err(f"  {file}: {reason}")
-        sys.exit(EXIT_SOME_FAILED)
+        sys.exit(EXIT_INTERNAL if result.internal_errors else EXIT_SOME_FAILED)
 
 
 def _existing(path: Path | None) -> Path | None:
@@ -192,7 +201,7 @@ def _existing(path: Path | None) -> Path | None:
 @click.option("--top", type=int, help="Show only the top N themes.")
 @click.option("--json", "as_json", is_flag=True, help="Print themes as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print themes as CSV.")
-@click.option("--templates", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @_db_option
 def report_command(
     out: Path, top: int | None, as_json: bool, as_csv: bool, templates: Path | None, db: Path
@@ -207,7 +216,8 @@ def report_command(
         report.write_csv(doc, sys.stdout)
     else:
         click.echo(report.format_table(doc, top=top))
-    path = report.write_html(doc, out / "report.html", [templates] if templates else [])
+    with template_errors():
+        path = report.write_html(doc, out / "report.html", [templates] if templates else [])
     _err(f"report: {path}")
 
 
@@ -221,7 +231,7 @@ def report_command(
 )
 @click.option(
     "--templates",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Folder of templates overriding the shipped ones.",
 )
 @click.option("--force", is_flag=True, help="Overwrite briefs a writer has edited.")
@@ -239,8 +249,10 @@ def briefs(out: Path, templates: Path | None, force: bool, db: Path) -> None:
         raise ObjectionsError(f"{db}: no finished run in the store; run `objections run` first")
     env = environment([templates] if templates else [])
     for entry in last["briefs"]:
-        written = write_brief(out / entry["path"], render(entry["context"], env), force)
-        click.echo(str(written))
+        path = inside(out / entry["path"], out / "briefs")
+        with template_errors():
+            text = render(entry["context"], env)
+        click.echo(str(write_brief(path, text, force)))
 
 
 @cli.command()
@@ -262,6 +274,35 @@ def status(db: Path, as_json: bool) -> None:
     else:
         for key, value in info.items():
             click.echo(f"{key:12} {value}")
+
+
+@cli.command("forget")
+@click.argument("call_id")
+@_db_option
+def forget_command(call_id: str, db: Path) -> None:
+    """Remove a call and everything derived from it from the store: transcripts, embeddings,
+    and its quotes in stored runs. Later runs skip the file. Files already written to an output
+    folder are not touched: rerun `objections report` and `objections briefs` there."""
+    if not Path(db).exists():
+        raise ObjectionsError(f"{db}: no store yet; nothing to forget")
+    store = Store(db)
+    store.lock()
+    try:
+        removed = forget(store, call_id)
+        last = store.last_run()
+    finally:
+        store.close()
+    click.echo(
+        f"forgot {call_id}: removed {removed['calls']} call record(s), "
+        f"{removed['transcripts']} transcript(s), {removed['embeddings']} embedding(s); "
+        f"purged {removed['quotes']} quoted sentence(s) from {removed['runs']} stored run(s)"
+    )
+    out = last["summary"].get("out") if last else None
+    if out and Path(out).exists():
+        _err(
+            f"note: {out} was written before; regenerate it (objections report --out {out}; "
+            f"objections briefs --out {out}) or delete it"
+        )
 
 
 @cli.command("eval")

@@ -38,6 +38,10 @@ class TranscribeConfig:
     beam_size: int = 1
     vad: bool = True
     language: str = "en"
+    # A call whose speech Whisper decodes with a mean log-probability below this is rejected as
+    # not in `language`, rather than turned into invented text. Synthesized English calls measure
+    # -0.11 to -0.44; French, German, Spanish, Italian, Portuguese, Dutch -1.0 to -5.3 (README).
+    min_logprob: float = -0.8
 
 
 @dataclass
@@ -82,6 +86,16 @@ class AssetsConfig:
 
 
 @dataclass
+class PrivacyConfig:
+    # Phone numbers, e-mail addresses, card numbers, SSNs and IBANs become [phone], [email]...
+    # in everything written out; the store keeps what was said.
+    redact: bool = True
+    # Speakers' names (from transcripts and [company] reps) and `names` become [name].
+    mask_names: bool = False
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     company: CompanyConfig = field(default_factory=CompanyConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -91,6 +105,7 @@ class Config:
     themes: ThemesConfig = field(default_factory=ThemesConfig)
     rank: RankConfig = field(default_factory=RankConfig)
     assets: AssetsConfig = field(default_factory=AssetsConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     source: Path | None = None
 
 

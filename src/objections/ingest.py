@@ -5,6 +5,7 @@ Audio is only identified here (hashed, dated); `transcribe` turns it into turns.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import html
@@ -12,6 +13,9 @@ import io
 import json
 import math
 import re
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,32 +74,148 @@ def is_audio(path: Path) -> bool:
     return path.suffix.lower() in AUDIO_SUFFIXES
 
 
+def check_type(path: Path) -> None:
+    """A file named on the command line must be audio or a transcript we can read."""
+    if path.suffix.lower() not in AUDIO_SUFFIXES | TRANSCRIPT_SUFFIXES:
+        kinds = ", ".join(sorted(AUDIO_SUFFIXES | TRANSCRIPT_SUFFIXES))
+        shown = path.suffix or "no extension"
+        raise InputError(str(path), f"unsupported file type ({shown}; expected one of {kinds})")
+
+
+def check_audio(path: Path) -> float:
+    """Raise InputError unless `path` holds one whole audio track; return its length in seconds.
+
+    Reads every packet of the track without decoding it (a small fraction of transcription's
+    cost), so a file that is not audio, a video without sound, and a recording cut short (still
+    being copied, or a recorder that died) are each named before any model runs on them.
+    """
+    import av
+
+    promised = wav_promised_seconds(path)
+    if promised:
+        _check_length(path, *promised)
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise InputError(str(path), f"not audio that FFmpeg can read ({_av_reason(exc)})") from None
+    with container:
+        if not container.streams.audio:
+            what = "a video with no audio track" if container.streams.video else "no audio track"
+            raise InputError(str(path), what)
+        stream = container.streams.audio[0]
+        if not stream.codec_context.sample_rate:
+            raise InputError(str(path), "not decodable audio (no valid audio frames)")
+        # FLAC and MP4 headers state the length; MP3 and Ogg lengths are only estimates.
+        declared = container.duration / 1e6 if container.duration else 0.0
+        trusted = container.format.name == "flac" or "mp4" in container.format.name
+        end, packets = 0.0, 0
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue  # the demuxer's end-of-stream marker
+                at = float((packet.pts or 0) * packet.time_base) if packet.time_base else end
+                if packet.is_corrupt:
+                    raise InputError(str(path), f"audio is truncated or damaged at {_clock(at)}")
+                packets += 1
+                end = max(end, at + float((packet.duration or 0) * (packet.time_base or 0)))
+        except av.error.FFmpegError as exc:
+            raise InputError(str(path), f"audio is damaged ({_av_reason(exc)})") from None
+    if not packets:
+        raise InputError(str(path), "the audio track is empty")
+    if trusted:
+        _check_length(path, declared, end)
+    return end
+
+
+def _check_length(path: Path, promised: float, held: float) -> None:
+    if promised - held > max(0.5, 0.01 * promised):
+        raise InputError(
+            str(path),
+            f"audio is truncated: its header promises {_clock(promised)}, the file holds "
+            f"{_clock(held)} (still being copied?)",
+        )
+
+
+def wav_promised_seconds(path: Path) -> tuple[float, float] | None:
+    """For a WAV file: the length its header promises and the length its bytes hold."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            byte_rate = 0
+            while chunk := fh.read(8):
+                if len(chunk) < 8:
+                    return None
+                name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if name == b"fmt ":
+                    fmt = fh.read(size + size % 2)
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) >= 12 else 0
+                elif name == b"data":
+                    held = path.stat().st_size - fh.tell()
+                    # 0 and 0xFFFFFFFF are what streaming writers put before they know the size.
+                    if not byte_rate or size in (0, 0xFFFFFFFF):
+                        return None
+                    return size / byte_rate, min(size, held) / byte_rate
+                else:
+                    fh.seek(size + size % 2, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _av_reason(exc: BaseException) -> str:
+    """FFmpeg's message without the file name it repeats."""
+    text = getattr(exc, "strerror", None) or (str(exc).splitlines() or [""])[0]
+    return str(text or type(exc).__name__)
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
 def sha256_file(path: Path) -> str:
+    """The file's sha256, read in blocks (audio can be large); InputError if it is unreadable
+    or empty."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    size = 0
+    with _readable(path), path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
+            size += len(block)
+    if not size:
+        raise InputError(str(path), "empty file (0 bytes)")
     return digest.hexdigest()
 
 
 def read_bytes(path: Path) -> bytes:
-    try:
+    with _readable(path):
         data = path.read_bytes()
-    except PermissionError:
-        raise InputError(str(path), "permission denied") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read ({exc.strerror})") from None
     if not data:
         raise InputError(str(path), "empty file (0 bytes)")
     return data
 
 
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """OS errors while reading `path` as one-line InputErrors."""
+    try:
+        yield
+    except PermissionError:
+        raise InputError(str(path), "permission denied") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read ({exc.strerror or exc})") from None
+
+
 def load_manifest(path: Path) -> dict[str, ManifestRow]:
     """Manifest rows keyed by call_id, file name and file stem, for lookup from any of them."""
     try:
-        text = read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(str(path), "manifest is not UTF-8 text") from None
+        text = decode_text(read_bytes(path))
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"manifest is not UTF-8 text ({_where(exc)})") from None
     try:
         return _manifest_rows(path, csv.DictReader(io.StringIO(text, newline="")))
     except csv.Error as exc:
@@ -155,12 +275,24 @@ def file_date(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
 
 
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without a BOM), or UTF-16 when a BOM says so (Windows "Unicode" saves).
+    Anything else is refused rather than guessed: a wrong guess garbles every quote."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
+def _where(exc: UnicodeDecodeError) -> str:
+    return f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}; save it as UTF-8"
+
+
 def parse_transcript(path: Path, data: bytes, call: Call) -> Call:
     """Fill `call` with the turns (and any metadata) of a transcript file."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(str(path), "transcript is not UTF-8 text") from None
+        text = decode_text(data)
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"transcript is not UTF-8 text ({_where(exc)})") from None
     suffix = path.suffix.lower()
     if suffix == ".json":
         _parse_json(path, text, call)

@@ -4,28 +4,121 @@ match assets -> briefs + report. Orchestration only; each stage lives in its own
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 
 from objections import assets as assets_stage
 from objections import briefs as briefs_stage
-from objections import ingest, report
-from objections.config import Config
+from objections import ingest, redact, report
+from objections.config import Config, TranscribeConfig
 from objections.detect import ClassifierDetector, Detector, find_competitors
 from objections.embed import Embedder, SentenceTransformerEmbedder, mask_specifics
-from objections.errors import InputError, NothingToDo
-from objections.models import Call, Objection, Sentence, Theme
+from objections.errors import ConfigError, InputError, NothingToDo, ObjectionsError
+from objections.models import Call, Objection, Sentence, Theme, Turn
 from objections.rank import Period, period_for, rank_themes, weekly_counts
 from objections.roles import assign_roles
 from objections.sentences import call_sentences
 from objections.store import Store, text_key
 from objections.themes import build_themes, pick_quotes
-from objections.transcribe import Transcriber, WhisperTranscriber
+from objections.transcribe import SAMPLE_RATE, Transcriber, WhisperTranscriber
+
+LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+             "pt": "Portuguese", "nl": "Dutch"}  # fmt: skip
+# Less speech than this is too little to judge its language by.
+MIN_SPEECH_TO_CHECK = 3.0
+# The most a doubtful stretch of speech counts as: one Whisper made out no words in (faster-
+# whisper drops a segment as no speech only below a mean log-probability of -1.0), or one it
+# re-decoded at a higher temperature (it does so when the greedy pass scores below -1.0).
+DOUBTFUL_LOGPROB = -1.0
+
+
+class MeasuredWhisperTranscriber(WhisperTranscriber):
+    """The default transcriber, noting how confidently Whisper decoded each stretch of speech.
+
+    An English-only model fed another language either writes fluent, invented English or
+    nothing at all; only its confidence gives that away. Per call: the mean log-probability per
+    token, weighted by seconds of speech, where a stretch Whisper made out no words in, or had to
+    re-decode at a higher temperature (its greedy pass scored below -1.0 or looped), counts at
+    no more than `DOUBTFUL_LOGPROB`. See the README for what English and other languages score.
+    """
+
+    def __init__(self, config: TranscribeConfig, vocabulary: list[str] | None = None) -> None:
+        super().__init__(config, vocabulary)
+        # (seconds of speech, mean log-probability, or None where no words came out)
+        self.decoded: list[tuple[float, float | None]] = []
+
+    @property
+    def model(self) -> Any:
+        return _MeteredModel(super().model, self.decoded)
+
+    def transcribe(self, path: Path) -> list[Turn]:
+        self.decoded.clear()
+        return super().transcribe(path)
+
+    def stats(self) -> dict[str, Any] | None:
+        """The last file's speech: seconds, utterances, seconds with no words made out, and the
+        duration-weighted mean log-probability."""
+        seconds = sum(s for s, _ in self.decoded)
+        if not seconds:
+            return None
+        unheard = sum(s for s, lp in self.decoded if lp is None)
+        total = sum(s * (DOUBTFUL_LOGPROB if lp is None else lp) for s, lp in self.decoded)
+        return {"seconds": round(seconds, 2), "utterances": len(self.decoded),
+                "unheard_seconds": round(unheard, 2),
+                "mean_logprob": round(total / seconds, 4)}  # fmt: skip
+
+
+class _MeteredModel:
+    """A faster-whisper model that notes each decode's length and mean log-probability."""
+
+    def __init__(self, model: Any, sink: list[tuple[float, float | None]]) -> None:
+        self._model, self._sink = model, sink
+
+    def transcribe(self, audio: Any, *args: Any, **kwargs: Any) -> tuple[list[Any], Any]:
+        segments, info = self._model.transcribe(audio, *args, **kwargs)
+        segments = list(segments)
+        if isinstance(audio, np.ndarray) and len(audio):
+            spoken = [s for s in segments if s.text.strip()]
+            scores = [
+                min(s.avg_logprob, DOUBTFUL_LOGPROB)
+                if getattr(s, "temperature", 0)
+                else s.avg_logprob
+                for s in spoken
+            ]
+            mean = sum(scores) / len(scores) if scores else None
+            self._sink.append((len(audio) / SAMPLE_RATE, mean))
+        return segments, info
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+def speech_problem(stats: dict[str, Any] | None, config: TranscribeConfig) -> str | None:
+    """Why a transcript cannot be trusted, or None: speech Whisper could only guess at (most
+    often another language than the one configured)."""
+    if not stats or stats.get("seconds", 0) < MIN_SPEECH_TO_CHECK:
+        return None
+    logprob = float(stats["mean_logprob"])
+    if logprob >= config.min_logprob:
+        return None
+    language = LANGUAGES.get(config.language, config.language)
+    what = f"does not look like {language}" if language else "is not clear enough to transcribe"
+    unheard = stats.get("unheard_seconds", 0)
+    detail = f", {unheard:.0f} s of it with no words made out" if unheard >= 1 else ""
+    return (
+        f"speech {what} (Whisper's mean log-probability {logprob:.2f} over "
+        f"{stats['seconds']:.0f} s of speech{detail}; [transcribe] min_logprob is "
+        f"{config.min_logprob}); nothing transcribed from it"
+    )
 
 
 class Progress:
@@ -70,6 +163,10 @@ class RunResult:
     briefs: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
+    # Files skipped because `objections forget` removed their call.
+    forgotten: list[str] = field(default_factory=list)
+    # Failures that are bugs, not bad input (also listed in `failed`).
+    internal_errors: int = 0
     out: str = ""
     report: str = ""
     doc: dict[str, Any] = field(default_factory=dict)
@@ -94,7 +191,7 @@ class Pipeline:
         self.config = config
         self.store = store
         parts = components or Components()
-        self.transcriber = parts.transcriber or WhisperTranscriber(
+        self.transcriber = parts.transcriber or MeasuredWhisperTranscriber(
             config.transcribe, config.company.vocabulary
         )
         self.embedder = parts.embedder or SentenceTransformerEmbedder(config.embed)
@@ -108,9 +205,12 @@ class Pipeline:
 
     # --- stage helpers ----------------------------------------------------------------------
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Embeddings through the store: each distinct text is embedded once per model."""
+    def embed(self, texts: list[str], owners: list[str] | None = None) -> np.ndarray:
+        """Embeddings through the store: each distinct text is embedded once per model.
+        `owners`, row-aligned, are the calls (sha256) the texts came from: `forget` needs them."""
         keys = [text_key(t) for t in texts]
+        if owners:
+            self.store.link_texts(set(zip(owners, keys, strict=True)))
         found = self.store.embeddings(sorted(set(keys)), self.embedder.id)
         missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
         if missing:
@@ -137,8 +237,20 @@ class Pipeline:
             except InputError as exc:
                 result.failed.append((str(path), exc.reason))
                 self.log(f"error: {exc}")
+            except ObjectionsError:
+                raise  # the model or the store is unusable: no point trying the next file
+            except Exception as exc:  # a bug: name the file, keep the batch going
+                reason = f"internal error: {type(exc).__name__}: {exc}"
+                result.failed.append((str(path), reason))
+                result.internal_errors += 1
+                self.log(f"error: {path}: {reason} (OBJECTIONS_DEBUG=1 for details)")
+                if os.environ.get("OBJECTIONS_DEBUG"):
+                    traceback.print_exc()
             else:
-                if call.sha256 in seen:
+                if call is None:
+                    result.forgotten.append(str(path))
+                    self.log(f"skipped: {path} was forgotten (objections forget)")
+                elif call.sha256 in seen:
                     result.duplicates.append((str(path), seen[call.sha256]))
                     self.log(f"skipped: {path} is the same call as {seen[call.sha256]}")
                 else:
@@ -153,32 +265,47 @@ class Pipeline:
 
     def load_call(
         self, path: Path, manifest: dict[str, ingest.ManifestRow], result: RunResult
-    ) -> Call:
+    ) -> Call | None:
+        """The file as a Call with roles; None for a call `objections forget` removed."""
         if not path.exists():
             raise InputError(str(path), "no such file")
-        data = ingest.read_bytes(path)
+        ingest.check_type(path)
         sha = ingest.sha256_file(path)
+        if self.store.is_forgotten(sha):
+            return None
         kind = "audio" if ingest.is_audio(path) else "transcript"
         call = ingest.new_call(path, sha, kind, manifest)
         if kind == "transcript":
-            ingest.parse_transcript(path, data, call)
+            ingest.parse_transcript(path, ingest.read_bytes(path), call)
         else:
-            turns = self.store.transcript(sha, self.transcriber.id)
-            if turns is None:
-                turns = self.transcriber.transcribe(path)
-                self.store.save_transcript(sha, self.transcriber.id, turns)
-                result.transcribed += 1
-            call.turns = turns
-            if not turns:
-                raise InputError(str(path), "no speech found in the audio")
+            call.turns = self.transcript(path, sha, result)
         call.date = call.date or ingest.file_date(path)
         company = self.config.company
         return assign_roles(call, company.reps, self.config.audio.rep_channel, company.name)
 
+    def transcript(self, path: Path, sha: str, result: RunResult) -> list[Turn]:
+        """An audio file's turns, from the store or transcribed now. Audio that is not a whole
+        track, holds no speech, or whose speech Whisper could only guess at is an InputError."""
+        turns = self.store.transcript(sha, self.transcriber.id)
+        stats = self.store.transcript_stats(sha, self.transcriber.id)
+        if turns is None:
+            ingest.check_audio(path)
+            turns = self.transcriber.transcribe(path)
+            measured = getattr(self.transcriber, "stats", None)
+            stats = measured() if callable(measured) else None
+            self.store.save_transcript(sha, self.transcriber.id, turns, stats)
+            result.transcribed += 1
+        problem = speech_problem(stats, self.config.transcribe)
+        if problem:
+            raise InputError(str(path), problem)
+        if not turns:
+            raise InputError(str(path), "no speech found in the audio")
+        return turns
+
     def detect(self, calls: list[Call]) -> tuple[list[Objection], dict[str, list[Sentence]]]:
         by_call = {c.call_id: call_sentences(c) for c in calls}
         buyer = [s for sentences in by_call.values() for s in sentences if s.role != "rep"]
-        vectors = self.embed([s.text for s in buyer])
+        vectors = self.embed([s.text for s in buyer], [self.calls[s.call_id].sha256 for s in buyer])
         objections = self.detector.detect(buyer, vectors)
         for objection in objections:
             objection.competitors = find_competitors(
@@ -192,14 +319,24 @@ class Pipeline:
         files = ingest.discover(options.inputs)
         if not files:
             raise NothingToDo("no audio or transcript files found in the inputs")
-        manifest = ingest.load_manifest(options.manifest) if options.manifest else {}
+        check_templates(_dirs(options.templates))
+        manifest, manifest_error = {}, None
+        if options.manifest:
+            try:
+                manifest = ingest.load_manifest(options.manifest)
+            except InputError as exc:  # the calls still count; they lose their metadata
+                manifest_error = (exc.path, f"{exc.reason}; calls processed without it")
+                self.log(f"error: {exc.path}: {manifest_error[1]}")
         run_id = self.store.start_run()
         result = self.load_calls(files, manifest)
+        if manifest_error:
+            result.failed.insert(0, manifest_error)
         days = [date.fromisoformat(c.date) for c in self.calls.values() if c.date]
         period = period_for(days, options.since, options.until)
         window = [c for c in self.calls.values() if _in(c, period.previous_since, period.until)]
         objections, sentences = self.detect(window)
         self.last_objections = objections
+        self.publishable(sentences, objections)
         themes, other = self.theme(objections, period)
         self.match_assets(themes, options.assets)
         out = options.out
@@ -208,7 +345,8 @@ class Pipeline:
         contexts = self.write_briefs(themes, sentences, options, doc)
         counted = [o for o in objections if _in_period(o, self.calls, period)]
         write_outputs(out, doc, [objection_entry(o, self.calls) for o in counted])
-        report_path = report.write_html(doc, out / "report.html", _dirs(options.templates))
+        with template_errors():
+            report_path = report.write_html(doc, out / "report.html", _dirs(options.templates))
         self.store.save_themes(
             [(t.id, t.category, t.label, np.asarray(t.centroid)) for t in themes]
         )
@@ -217,8 +355,36 @@ class Pipeline:
         result.gaps = sum(1 for t in themes if t.coverage == "gap")
         result.briefs = len(contexts)
         result.out, result.report, result.doc = str(out), str(report_path), doc
-        self.store.finish_run(run_id, result.summary(), doc, contexts)
+        sources = run_sources(self.calls, sentences, doc, contexts)
+        self.store.finish_run(run_id, result.summary(), doc, contexts, sources)
         return result
+
+    def publishable(
+        self, sentences: dict[str, list[Sentence]], objections: list[Objection]
+    ) -> None:
+        """Redact, in place, every sentence that can reach an output: quotes, keywords, labels,
+        questions and objections all come from these. Detection has already read the original
+        words; the store keeps them. An alternative a buyer named that redaction changes (a
+        person, an address) is no competitor, and is dropped."""
+        privacy = self.config.privacy
+        names = None
+        if privacy.mask_names:
+            labels = {t.speaker for c in self.calls.values() for t in c.turns}
+            labels |= {s for c in self.calls.values() for s in c.speakers}
+            names = redact.name_pattern([*labels, *self.config.company.reps, *privacy.names])
+
+        def clean(text: str) -> str:
+            text = redact.redact(text) if privacy.redact else text
+            return redact.mask_names(text, names)
+
+        for sentence in (s for call in sentences.values() for s in call):
+            sentence.text = clean(sentence.text)
+            sentence.speaker = redact.mask_names(sentence.speaker, names)
+        configured = set(self.config.company.competitors)
+        for objection in objections:
+            objection.competitors = [
+                c for c in objection.competitors if c in configured or clean(c) == c
+            ]
 
     def theme(
         self, objections: list[Objection], period: Period
@@ -227,7 +393,8 @@ class Pipeline:
             {c for o in objections for c in o.competitors}
         )
         masked = [mask_specifics(o.sentence.text, names) for o in objections]
-        vectors = self.embed(masked) if objections else np.zeros((0, 1), dtype=np.float32)
+        owners = [self.calls[o.sentence.call_id].sha256 for o in objections]
+        vectors = self.embed(masked, owners) if objections else np.zeros((0, 1), dtype=np.float32)
         themes, other = build_themes(
             objections, vectors, self.config.themes, self.store.known_themes()
         )
@@ -247,7 +414,10 @@ class Pipeline:
         index = assets_stage.AssetIndex(found, self.embed)
         for theme in themes:
             if found:
-                members = self.embed([o.sentence.text for o in theme.objections])
+                members = self.embed(
+                    [o.sentence.text for o in theme.objections],
+                    [self.calls[o.sentence.call_id].sha256 for o in theme.objections],
+                )
                 assets_stage.match_theme(theme, members, index, self.config.assets)
             theme.brief_type = briefs_stage.brief_type(theme)
 
@@ -269,9 +439,10 @@ class Pipeline:
                 theme, self.calls, sentences, self.config.company.name, date.today()
             )
             path = briefs_stage.brief_path(options.out / "briefs", theme.id, theme.label)
-            written = briefs_stage.write_brief(
-                path, briefs_stage.render(context, env), options.force
-            )
+            inside(path, options.out / "briefs")
+            with template_errors():
+                text = briefs_stage.render(context, env)
+            written = briefs_stage.write_brief(path, text, options.force)
             theme.brief_path = str(written.relative_to(options.out))
             entries[theme.id]["brief"] = theme.brief_path
             contexts.append({"theme_id": theme.id, "path": theme.brief_path, "context": context})
@@ -359,6 +530,138 @@ def write_outputs(out: Path, doc: dict[str, Any], objections: list[dict[str, Any
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
     with (out / "themes.csv").open("w", encoding="utf-8", newline="") as fh:
         report.write_csv(doc, fh)
+
+
+def run_sources(
+    calls: dict[str, Call],
+    sentences: dict[str, list[Sentence]],
+    doc: dict[str, Any],
+    contexts: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """What a run published from which call: the calls (id to sha256) and, per call, the hashes
+    of its sentences the doc or a brief quotes. `forget` purges a run with it."""
+    published = {text_key(t) for t in published_texts(doc, contexts)}
+    texts = {}
+    for call_id, items in sentences.items():
+        keys = sorted({text_key(s.text) for s in items} & published)
+        if keys:
+            texts[call_id] = keys
+    return {"calls": {c.call_id: c.sha256 for c in calls.values()}, "texts": texts}
+
+
+def published_texts(doc: dict[str, Any], contexts: list[dict[str, Any]]) -> list[str]:
+    """Every buyer sentence a run's doc and briefs quote."""
+    found = [q["text"] for t in doc.get("themes", []) for q in t.get("quotes", [])]
+    found += [q["text"] for q in doc.get("other", {}).get("quotes", [])]
+    for entry in contexts:
+        context = entry["context"]
+        found += [context.get("objection", ""), *(q["text"] for q in context.get("quotes", []))]
+        found += [*context.get("questions", []), *context.get("buyer_questions", [])]
+        found += [s for c in context.get("competitors", []) for s in c.get("said", [])]
+    return [t for t in found if t]
+
+
+def forget(store: Store, call_id: str) -> dict[str, Any]:
+    """Remove a call and everything derived from it from the store: its row, transcripts,
+    the embeddings of texts no other call produced, and every quote of it in stored runs (their
+    docs and briefs, so `objections report` and `objections briefs` no longer show it). Its hash
+    is kept, so a later run over the same folder skips the file. Raises ObjectionsError for an
+    unknown call id."""
+    rows = store.calls_by_id(call_id)
+    if not rows:
+        raise ObjectionsError(f"no call {call_id!r} in {store.path}")
+    removed = {"calls": 0, "transcripts": 0, "embeddings": 0, "quotes": 0, "runs": 0}
+    for row in rows:
+        texts = store.linked_texts(row["sha256"])
+        for turns in store.transcripts_of(row["sha256"]):  # stores older than the links
+            call = Call(call_id, row["source"], row["sha256"], "audio", turns=turns)
+            texts |= {text_key(s.text) for s in call_sentences(call)}
+        runs = []
+        for run in store.finished_runs():
+            changed, dropped = purge_run(run, call_id, row["sha256"])
+            if changed:
+                runs.append(run)
+                removed["quotes"] += dropped
+        counts = store.forget_call(row["sha256"], texts, runs)
+        for key, value in counts.items():
+            removed[key] += value
+        removed["runs"] += len(runs)
+    return removed
+
+
+def purge_run(run: dict[str, Any], call_id: str, sha256: str) -> tuple[bool, int]:
+    """Drop, in place, every quote of the call from a stored run: whether the run involved the
+    call, and how many distinct sentences of it the run quoted."""
+    sources = run["sources"]
+    included = sources.get("calls", {}).get(call_id) == sha256
+    keys = set(sources.get("texts", {}).get(call_id, [])) if included else set()
+    doc = run["doc"]
+    # Runs stored before `sources` existed: what their quotes attribute to the call.
+    quoted = [q for t in doc.get("themes", []) for q in t.get("quotes", [])]
+    quoted += doc.get("other", {}).get("quotes", [])
+    quoted += [q for b in run["briefs"] for q in b["context"].get("quotes", [])]
+    keys |= {text_key(q["text"]) for q in quoted if q.get("call_id") == call_id}
+    if not keys and not included:
+        return False, 0
+
+    def gone(text: str) -> bool:
+        return text_key(text) in keys
+
+    def keep(quotes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [q for q in quotes if q.get("call_id") != call_id and not gone(q["text"])]
+
+    quoted_keys = {text_key(t) for t in published_texts(doc, run["briefs"])}
+    for theme in doc.get("themes", []):
+        theme["quotes"] = keep(theme.get("quotes", []))
+    if "other" in doc:
+        doc["other"]["quotes"] = keep(doc["other"].get("quotes", []))
+    for entry in run["briefs"]:
+        context = entry["context"]
+        context["quotes"] = keep(context.get("quotes", []))
+        if gone(context.get("objection", "")):
+            context["objection"] = context["quotes"][0]["text"] if context["quotes"] else ""
+        for name in ("questions", "buyer_questions"):
+            context[name] = [q for q in context.get(name, []) if not gone(q)]
+        for competitor in context.get("competitors", []):
+            competitor["said"] = [s for s in competitor.get("said", []) if not gone(s)]
+    sources.get("calls", {}).pop(call_id, None)
+    sources.get("texts", {}).pop(call_id, None)
+    return True, len(quoted_keys & keys)
+
+
+def check_templates(template_dirs: list[Path]) -> None:
+    """Compile every template a run renders, so a broken user template stops the run before
+    any work is done."""
+    with template_errors():
+        env = briefs_stage.environment(template_dirs)
+        for name in briefs_stage.TEMPLATE_FOR.values():
+            env.get_template(name)
+        report.make_environment(template_dirs).get_template(report.TEMPLATE_NAME)
+
+
+@contextmanager
+def template_errors() -> Iterator[None]:
+    """A broken or missing template as one line (a usage error), not a traceback."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name}:{exc.lineno}"
+        raise ConfigError(f"template {where}: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(
+            f"template not found: {exc.name} (templates load only from --templates and the"
+            " shipped folder, by names inside them)"
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"template error: {exc.message or exc}") from None
+
+
+def inside(path: Path, folder: Path) -> Path:
+    """`path`, after checking it lies within `folder` (a file name made from data, such as a
+    theme label, never writes elsewhere)."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ObjectionsError(f"refusing to write {path}: outside {folder}")
+    return path
 
 
 def _unique(call_id: str, taken: dict[str, Call]) -> str:

@@ -47,6 +47,19 @@ MIGRATIONS: list[str] = [
         summary TEXT, doc TEXT, briefs TEXT
     );
     """,
+    # 2: what `objections forget` needs to find everything derived from a call: which stored
+    # texts each call produced, which calls and quoted texts each run published, and the calls
+    # forgotten (by hash only), so a later run over the same folder skips them. Transcripts keep
+    # the decoder's statistics, so the language check holds for cached transcripts too.
+    """
+    ALTER TABLE transcripts ADD COLUMN stats TEXT;
+    ALTER TABLE runs ADD COLUMN sources TEXT;
+    CREATE TABLE call_texts (
+        sha256 TEXT NOT NULL, text_sha TEXT NOT NULL, PRIMARY KEY (sha256, text_sha)
+    );
+    CREATE INDEX call_texts_by_text ON call_texts(text_sha);
+    CREATE TABLE forgotten (sha256 TEXT PRIMARY KEY, forgotten_at TEXT NOT NULL);
+    """,
 ]
 
 
@@ -130,16 +143,44 @@ class Store:
         ).fetchone()
         return [Turn(**t) for t in json.loads(row[0])] if row else None
 
-    def save_transcript(self, sha256: str, transcriber: str, turns: list[Turn]) -> None:
+    def transcript_stats(self, sha256: str, transcriber: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT stats FROM transcripts WHERE sha256=? AND transcriber=?", (sha256, transcriber)
+        ).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def save_transcript(
+        self,
+        sha256: str,
+        transcriber: str,
+        turns: list[Turn],
+        stats: dict[str, Any] | None = None,
+    ) -> None:
         payload = json.dumps([asdict(t) for t in turns])
         with self.db:
             self.db.execute(
-                "INSERT OR REPLACE INTO transcripts VALUES (?,?,?,?)",
-                (sha256, transcriber, payload, _now()),
+                "INSERT OR REPLACE INTO transcripts (sha256, transcriber, turns, created_at, stats)"
+                " VALUES (?,?,?,?,?)",
+                (sha256, transcriber, payload, _now(), json.dumps(stats) if stats else None),
             )
 
+    def calls_by_id(self, call_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT sha256, call_id, source, kind FROM calls WHERE call_id=? ORDER BY sha256",
+            (call_id,),
+        )
+        return [dict(zip(("sha256", "call_id", "source", "kind"), r, strict=True)) for r in rows]
+
+    def transcripts_of(self, sha256: str) -> list[list[Turn]]:
+        rows = self.db.execute("SELECT turns FROM transcripts WHERE sha256=?", (sha256,))
+        return [[Turn(**t) for t in json.loads(r[0])] for r in rows]
+
+    def is_forgotten(self, sha256: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM forgotten WHERE sha256=?", (sha256,)).fetchone()
+        return row is not None
+
     def counts(self) -> dict[str, int]:
-        tables = ("calls", "transcripts", "embeddings", "themes", "runs")
+        tables = ("calls", "transcripts", "embeddings", "themes", "runs", "forgotten")
         return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
     def audio_without_transcript(self, transcriber: str) -> list[str]:
@@ -172,6 +213,15 @@ class Store:
                 [(k, embedder, v.astype(np.float32).tobytes()) for k, v in vectors.items()],
             )
 
+    def link_texts(self, pairs: set[tuple[str, str]]) -> None:
+        """Record which call (sha256) each stored text (text_sha) came from."""
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO call_texts VALUES (?,?)", sorted(pairs))
+
+    def linked_texts(self, sha256: str) -> set[str]:
+        rows = self.db.execute("SELECT text_sha FROM call_texts WHERE sha256=?", (sha256,))
+        return {r[0] for r in rows}
+
     # --- themes and runs --------------------------------------------------------------------
 
     def known_themes(self) -> list[PreviousTheme]:
@@ -193,19 +243,67 @@ class Store:
             cursor = self.db.execute("INSERT INTO runs (started_at) VALUES (?)", (_now(),))
         return int(cursor.lastrowid or 0)
 
-    def finish_run(self, run_id: int, summary: dict[str, Any], doc: Any, briefs: Any) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        summary: dict[str, Any],
+        doc: Any,
+        briefs: Any,
+        sources: dict[str, Any] | None = None,
+    ) -> None:
         with self.db:
             self.db.execute(
-                "UPDATE runs SET finished_at=?, summary=?, doc=?, briefs=? WHERE id=?",
-                (_now(), json.dumps(summary), json.dumps(doc), json.dumps(briefs), run_id),
-            )
+                "UPDATE runs SET finished_at=?, summary=?, doc=?, briefs=?, sources=? WHERE id=?",
+                (_now(), json.dumps(summary), json.dumps(doc), json.dumps(briefs),
+                 json.dumps(sources or {}), run_id),
+            )  # fmt: skip
 
     def last_run(self) -> dict[str, Any] | None:
-        row = self.db.execute(
-            "SELECT id, finished_at, summary, doc, briefs FROM runs WHERE finished_at IS NOT NULL"
-            " ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        if not row:
-            return None
-        return {"id": row[0], "finished_at": row[1], "summary": json.loads(row[2]),
-                "doc": json.loads(row[3]), "briefs": json.loads(row[4])}  # fmt: skip
+        runs = self.finished_runs(last=True)
+        return runs[0] if runs else None
+
+    def finished_runs(self, last: bool = False) -> list[dict[str, Any]]:
+        """Finished runs, newest first: id, finished_at, summary, doc, briefs, sources."""
+        rows = self.db.execute(
+            "SELECT id, finished_at, summary, doc, briefs, sources FROM runs"
+            " WHERE finished_at IS NOT NULL ORDER BY id DESC" + (" LIMIT 1" if last else "")
+        )
+        return [
+            {"id": r[0], "finished_at": r[1], "summary": json.loads(r[2]), "doc": json.loads(r[3]),
+             "briefs": json.loads(r[4]), "sources": json.loads(r[5]) if r[5] else {}}
+            for r in rows
+        ]  # fmt: skip
+
+    # --- forgetting a call ------------------------------------------------------------------
+
+    def forget_call(
+        self, sha256: str, texts: set[str], runs: list[dict[str, Any]]
+    ) -> dict[str, int]:
+        """Delete a call, its transcripts, the embeddings of `texts` no other call produced, and
+        its links; rewrite `runs` (already purged by the caller); remember the hash. One
+        transaction: a call is forgotten entirely or not at all."""
+        with self.db:
+            shared = set()
+            for i in range(0, len(texts), 500):
+                chunk = sorted(texts)[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                shared |= {r[0] for r in self.db.execute(
+                    f"SELECT text_sha FROM call_texts WHERE sha256<>? AND text_sha IN ({marks})",
+                    (sha256, *chunk),
+                )}  # fmt: skip
+            own = sorted(texts - shared)
+            embeddings = self.db.executemany(
+                "DELETE FROM embeddings WHERE text_sha=?", [(k,) for k in own]
+            ).rowcount
+            transcripts = self.db.execute(
+                "DELETE FROM transcripts WHERE sha256=?", (sha256,)
+            ).rowcount
+            self.db.execute("DELETE FROM call_texts WHERE sha256=?", (sha256,))
+            calls = self.db.execute("DELETE FROM calls WHERE sha256=?", (sha256,)).rowcount
+            self.db.executemany(
+                "UPDATE runs SET summary=?, doc=?, briefs=?, sources=? WHERE id=?",
+                [(json.dumps(r["summary"]), json.dumps(r["doc"]), json.dumps(r["briefs"]),
+                  json.dumps(r["sources"]), r["id"]) for r in runs],
+            )  # fmt: skip
+            self.db.execute("INSERT OR REPLACE INTO forgotten VALUES (?,?)", (sha256, _now()))
+        return {"calls": calls, "transcripts": transcripts, "embeddings": embeddings}
