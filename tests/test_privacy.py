@@ -25,12 +25,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from objections import cli as cli_module
-from objections.briefs import brief_path, slug
+from objections.briefs import brief_path, inside, slug
 from objections.cli import main
 from objections.config import CompanyConfig, Config, PrivacyConfig
 from objections.detect import KeywordDetector
 from objections.errors import ConfigError, ObjectionsError
-from objections.pipeline import Components, Pipeline, RunOptions, inside
+from objections.pipeline import Components, Pipeline, RunOptions
 from objections.redact import iban_valid, luhn_valid, mask_names, name_pattern, redact
 from objections.store import Store
 
@@ -370,7 +370,7 @@ def test_forget_keeps_embeddings_another_call_shares(tmp_path: Path) -> None:
     pipeline.run(RunOptions(inputs=[calls], out=tmp_path / "o", config=pipeline.config))
     shared = store.embeddings([store_key(PRICE[0])], "fake-embedder:v1")
     assert shared
-    from objections.pipeline import forget
+    from objections.forget import forget
 
     removed = forget(store, "A-1")
     assert removed["calls"] == 1 and removed["embeddings"] >= 1
@@ -489,7 +489,7 @@ def test_a_store_from_before_forget_migrates_and_can_forget(tmp_path: Path) -> N
     the call's embeddings (from its stored transcript) and its quotes (by call id)."""
     import sqlite3
 
-    from objections.pipeline import forget
+    from objections.forget import forget
     from objections.store import MIGRATIONS, text_key
 
     path = tmp_path / "old.db"

@@ -10,13 +10,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from objections import report
+from objections.errors import ConfigError, ObjectionsError
 from objections.models import BriefType, Call, Sentence, Theme
 
 SHIPPED_TEMPLATES = Path(__file__).parent / "templates"
@@ -217,3 +220,38 @@ def was_edited(existing: str) -> bool:
         return True
     original = existing.replace(f"generated_hash: {match.group(1)}", "generated_hash: pending", 1)
     return hashlib.sha256(original.encode()).hexdigest()[:16] != match.group(1)
+
+
+def check_templates(template_dirs: list[Path]) -> None:
+    """Compile every template a run renders, so a broken user template stops the run before
+    any work is done."""
+    with template_errors():
+        env = environment(template_dirs)
+        for name in TEMPLATE_FOR.values():
+            env.get_template(name)
+        report.make_environment(template_dirs).get_template(report.TEMPLATE_NAME)
+
+
+@contextmanager
+def template_errors() -> Iterator[None]:
+    """A broken or missing template as one line (a usage error), not a traceback."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name}:{exc.lineno}"
+        raise ConfigError(f"template {where}: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(
+            f"template not found: {exc.name} (templates load only from --templates and the"
+            " shipped folder, by names inside them)"
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"template error: {exc.message or exc}") from None
+
+
+def inside(path: Path, folder: Path) -> Path:
+    """`path`, after checking it lies within `folder` (a file name made from data, such as a
+    theme label, never writes elsewhere)."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ObjectionsError(f"refusing to write {path}: outside {folder}")
+    return path

@@ -14,16 +14,11 @@ from typing import Any
 import click
 
 from objections import __version__, report
+from objections.briefs import inside, template_errors
 from objections.config import find_beside, find_config, load_config
 from objections.errors import EXIT_OK, EXIT_SOME_FAILED, ObjectionsError
-from objections.pipeline import (
-    Pipeline,
-    Progress,
-    RunOptions,
-    forget,
-    inside,
-    template_errors,
-)
+from objections.forget import forget
+from objections.pipeline import Pipeline, Progress, RunOptions
 from objections.store import Store
 
 DEFAULT_DB = ".objections/objections.db"

@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 
 from objections import assets as assets_stage
@@ -22,7 +20,8 @@ from objections import ingest, redact, report
 from objections.config import Config, TranscribeConfig
 from objections.detect import ClassifierDetector, Detector, find_competitors
 from objections.embed import Embedder, SentenceTransformerEmbedder, mask_specifics
-from objections.errors import ConfigError, InputError, NothingToDo, ObjectionsError
+from objections.errors import InputError, NothingToDo, ObjectionsError
+from objections.forget import run_sources
 from objections.models import Call, Objection, Sentence, Theme, Turn
 from objections.rank import Period, period_for, rank_themes, weekly_counts
 from objections.roles import assign_roles
@@ -319,7 +318,7 @@ class Pipeline:
         files = ingest.discover(options.inputs)
         if not files:
             raise NothingToDo("no audio or transcript files found in the inputs")
-        check_templates(_dirs(options.templates))
+        briefs_stage.check_templates(_dirs(options.templates))
         manifest, manifest_error = {}, None
         if options.manifest:
             try:
@@ -345,7 +344,7 @@ class Pipeline:
         contexts = self.write_briefs(themes, sentences, options, doc)
         counted = [o for o in objections if _in_period(o, self.calls, period)]
         write_outputs(out, doc, [objection_entry(o, self.calls) for o in counted])
-        with template_errors():
+        with briefs_stage.template_errors():
             report_path = report.write_html(doc, out / "report.html", _dirs(options.templates))
         self.store.save_themes(
             [(t.id, t.category, t.label, np.asarray(t.centroid)) for t in themes]
@@ -362,29 +361,16 @@ class Pipeline:
     def publishable(
         self, sentences: dict[str, list[Sentence]], objections: list[Objection]
     ) -> None:
-        """Redact, in place, every sentence that can reach an output: quotes, keywords, labels,
-        questions and objections all come from these. Detection has already read the original
-        words; the store keeps them. An alternative a buyer named that redaction changes (a
-        person, an address) is no competitor, and is dropped."""
-        privacy = self.config.privacy
-        names = None
-        if privacy.mask_names:
-            labels = {t.speaker for c in self.calls.values() for t in c.turns}
-            labels |= {s for c in self.calls.values() for s in c.speakers}
-            names = redact.name_pattern([*labels, *self.config.company.reps, *privacy.names])
-
-        def clean(text: str) -> str:
-            text = redact.redact(text) if privacy.redact else text
-            return redact.mask_names(text, names)
-
-        for sentence in (s for call in sentences.values() for s in call):
-            sentence.text = clean(sentence.text)
-            sentence.speaker = redact.mask_names(sentence.speaker, names)
-        configured = set(self.config.company.competitors)
-        for objection in objections:
-            objection.competitors = [
-                c for c in objection.competitors if c in configured or clean(c) == c
-            ]
+        """Redact every sentence that can reach an output (see `redact.redact_published`)."""
+        speakers = {t.speaker for c in self.calls.values() for t in c.turns}
+        speakers |= {s for c in self.calls.values() for s in c.speakers}
+        redact.redact_published(
+            [s for call in sentences.values() for s in call],
+            objections,
+            self.config.privacy,
+            names=[*speakers, *self.config.company.reps],
+            competitors=self.config.company.competitors,
+        )
 
     def theme(
         self, objections: list[Objection], period: Period
@@ -439,8 +425,8 @@ class Pipeline:
                 theme, self.calls, sentences, self.config.company.name, date.today()
             )
             path = briefs_stage.brief_path(options.out / "briefs", theme.id, theme.label)
-            inside(path, options.out / "briefs")
-            with template_errors():
+            briefs_stage.inside(path, options.out / "briefs")
+            with briefs_stage.template_errors():
                 text = briefs_stage.render(context, env)
             written = briefs_stage.write_brief(path, text, options.force)
             theme.brief_path = str(written.relative_to(options.out))
@@ -530,138 +516,6 @@ def write_outputs(out: Path, doc: dict[str, Any], objections: list[dict[str, Any
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
     with (out / "themes.csv").open("w", encoding="utf-8", newline="") as fh:
         report.write_csv(doc, fh)
-
-
-def run_sources(
-    calls: dict[str, Call],
-    sentences: dict[str, list[Sentence]],
-    doc: dict[str, Any],
-    contexts: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """What a run published from which call: the calls (id to sha256) and, per call, the hashes
-    of its sentences the doc or a brief quotes. `forget` purges a run with it."""
-    published = {text_key(t) for t in published_texts(doc, contexts)}
-    texts = {}
-    for call_id, items in sentences.items():
-        keys = sorted({text_key(s.text) for s in items} & published)
-        if keys:
-            texts[call_id] = keys
-    return {"calls": {c.call_id: c.sha256 for c in calls.values()}, "texts": texts}
-
-
-def published_texts(doc: dict[str, Any], contexts: list[dict[str, Any]]) -> list[str]:
-    """Every buyer sentence a run's doc and briefs quote."""
-    found = [q["text"] for t in doc.get("themes", []) for q in t.get("quotes", [])]
-    found += [q["text"] for q in doc.get("other", {}).get("quotes", [])]
-    for entry in contexts:
-        context = entry["context"]
-        found += [context.get("objection", ""), *(q["text"] for q in context.get("quotes", []))]
-        found += [*context.get("questions", []), *context.get("buyer_questions", [])]
-        found += [s for c in context.get("competitors", []) for s in c.get("said", [])]
-    return [t for t in found if t]
-
-
-def forget(store: Store, call_id: str) -> dict[str, Any]:
-    """Remove a call and everything derived from it from the store: its row, transcripts,
-    the embeddings of texts no other call produced, and every quote of it in stored runs (their
-    docs and briefs, so `objections report` and `objections briefs` no longer show it). Its hash
-    is kept, so a later run over the same folder skips the file. Raises ObjectionsError for an
-    unknown call id."""
-    rows = store.calls_by_id(call_id)
-    if not rows:
-        raise ObjectionsError(f"no call {call_id!r} in {store.path}")
-    removed = {"calls": 0, "transcripts": 0, "embeddings": 0, "quotes": 0, "runs": 0}
-    for row in rows:
-        texts = store.linked_texts(row["sha256"])
-        for turns in store.transcripts_of(row["sha256"]):  # stores older than the links
-            call = Call(call_id, row["source"], row["sha256"], "audio", turns=turns)
-            texts |= {text_key(s.text) for s in call_sentences(call)}
-        runs = []
-        for run in store.finished_runs():
-            changed, dropped = purge_run(run, call_id, row["sha256"])
-            if changed:
-                runs.append(run)
-                removed["quotes"] += dropped
-        counts = store.forget_call(row["sha256"], texts, runs)
-        for key, value in counts.items():
-            removed[key] += value
-        removed["runs"] += len(runs)
-    return removed
-
-
-def purge_run(run: dict[str, Any], call_id: str, sha256: str) -> tuple[bool, int]:
-    """Drop, in place, every quote of the call from a stored run: whether the run involved the
-    call, and how many distinct sentences of it the run quoted."""
-    sources = run["sources"]
-    included = sources.get("calls", {}).get(call_id) == sha256
-    keys = set(sources.get("texts", {}).get(call_id, [])) if included else set()
-    doc = run["doc"]
-    # Runs stored before `sources` existed: what their quotes attribute to the call.
-    quoted = [q for t in doc.get("themes", []) for q in t.get("quotes", [])]
-    quoted += doc.get("other", {}).get("quotes", [])
-    quoted += [q for b in run["briefs"] for q in b["context"].get("quotes", [])]
-    keys |= {text_key(q["text"]) for q in quoted if q.get("call_id") == call_id}
-    if not keys and not included:
-        return False, 0
-
-    def gone(text: str) -> bool:
-        return text_key(text) in keys
-
-    def keep(quotes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [q for q in quotes if q.get("call_id") != call_id and not gone(q["text"])]
-
-    quoted_keys = {text_key(t) for t in published_texts(doc, run["briefs"])}
-    for theme in doc.get("themes", []):
-        theme["quotes"] = keep(theme.get("quotes", []))
-    if "other" in doc:
-        doc["other"]["quotes"] = keep(doc["other"].get("quotes", []))
-    for entry in run["briefs"]:
-        context = entry["context"]
-        context["quotes"] = keep(context.get("quotes", []))
-        if gone(context.get("objection", "")):
-            context["objection"] = context["quotes"][0]["text"] if context["quotes"] else ""
-        for name in ("questions", "buyer_questions"):
-            context[name] = [q for q in context.get(name, []) if not gone(q)]
-        for competitor in context.get("competitors", []):
-            competitor["said"] = [s for s in competitor.get("said", []) if not gone(s)]
-    sources.get("calls", {}).pop(call_id, None)
-    sources.get("texts", {}).pop(call_id, None)
-    return True, len(quoted_keys & keys)
-
-
-def check_templates(template_dirs: list[Path]) -> None:
-    """Compile every template a run renders, so a broken user template stops the run before
-    any work is done."""
-    with template_errors():
-        env = briefs_stage.environment(template_dirs)
-        for name in briefs_stage.TEMPLATE_FOR.values():
-            env.get_template(name)
-        report.make_environment(template_dirs).get_template(report.TEMPLATE_NAME)
-
-
-@contextmanager
-def template_errors() -> Iterator[None]:
-    """A broken or missing template as one line (a usage error), not a traceback."""
-    try:
-        yield
-    except jinja2.TemplateSyntaxError as exc:
-        where = f"{exc.filename or exc.name}:{exc.lineno}"
-        raise ConfigError(f"template {where}: {exc.message}") from None
-    except jinja2.TemplateNotFound as exc:
-        raise ConfigError(
-            f"template not found: {exc.name} (templates load only from --templates and the"
-            " shipped folder, by names inside them)"
-        ) from None
-    except jinja2.TemplateError as exc:
-        raise ConfigError(f"template error: {exc.message or exc}") from None
-
-
-def inside(path: Path, folder: Path) -> Path:
-    """`path`, after checking it lies within `folder` (a file name made from data, such as a
-    theme label, never writes elsewhere)."""
-    if not path.resolve().is_relative_to(folder.resolve()):
-        raise ObjectionsError(f"refusing to write {path}: outside {folder}")
-    return path
 
 
 def _unique(call_id: str, taken: dict[str, Call]) -> str:

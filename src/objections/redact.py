@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from objections.config import PrivacyConfig
+from objections.models import Objection, Sentence
+
 _DOMAIN_END = r"(?:com|org|net|io|co|uk|de|fr|es|it|nl|eu|edu|gov|us|ca|au|in|biz|info)"
 EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
@@ -157,3 +160,29 @@ def name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     alternatives = [rf"(?i:{f})" for f in sorted(full, key=len, reverse=True)]
     alternatives += sorted(parts, key=len, reverse=True)
     return re.compile(rf"(?<![\w\[-])(?:{'|'.join(alternatives)})(?![\w\]-])")
+
+
+def redact_published(
+    sentences: list[Sentence],
+    objections: list[Objection],
+    privacy: PrivacyConfig,
+    names: list[str],
+    competitors: list[str],
+) -> None:
+    """Redact, in place, every sentence that can reach an output: quotes, keywords, labels,
+    questions and objections all come from these. Detection has already read the original
+    words; the store keeps them. An alternative a buyer named that redaction changes (a person,
+    an address) is no competitor, and is dropped."""
+    pattern = name_pattern([*names, *privacy.names]) if privacy.mask_names else None
+
+    def clean(text: str) -> str:
+        return mask_names(redact(text) if privacy.redact else text, pattern)
+
+    for sentence in sentences:
+        sentence.text = clean(sentence.text)
+        sentence.speaker = mask_names(sentence.speaker, pattern)
+    configured = set(competitors)
+    for objection in objections:
+        objection.competitors = [
+            c for c in objection.competitors if c in configured or clean(c) == c
+        ]
