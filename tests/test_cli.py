@@ -149,3 +149,19 @@ def test_a_relabelled_theme_keeps_its_brief_file(calls: Path, tmp_path: Path) ->
     invoke(["run", str(calls), "--out", str(out), "-q"], tmp_path)
     again = sorted((out / "briefs").glob(f"{theme_id}-*.md"))
     assert again == [renamed], "the theme's existing brief file is reused, not duplicated"
+
+
+def test_report_since_recounts_the_stored_run_for_the_period(calls: Path, tmp_path: Path) -> None:
+    invoke(["run", str(calls), "--out", str(tmp_path / "o"), "-q"], tmp_path)
+    whole = json.loads(invoke(["report", "--json", "--out", str(tmp_path / "r")], tmp_path).stdout)
+    args = ["report", "--json", "--since", "2026-11-09", "--until", "2026-11-15"]
+    args += ["--out", str(tmp_path / "r")]
+    recent = json.loads(invoke(args, tmp_path).stdout)
+    assert recent["period"]["since"] == "2026-11-09"
+    assert whole["calls"] == 3 and recent["calls"] == 2
+    assert recent["objections"] < whole["objections"]
+    assert all(q["call_id"] != "A-1" for t in recent["themes"] for q in t["quotes"])
+    assert [t["rank"] for t in recent["themes"]] == list(range(1, len(recent["themes"]) + 1))
+    price = next(t for t in recent["themes"] if t["category"] == "price")
+    # The week before (11-02..11-08) holds A-1: it counts for the trend only.
+    assert price["previous_mentions"] == 1 and price["mentions"] == 2

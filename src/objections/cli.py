@@ -19,6 +19,7 @@ from objections.config import find_beside, find_config, load_config
 from objections.errors import EXIT_OK, EXIT_SOME_FAILED, ObjectionsError
 from objections.forget import forget
 from objections.pipeline import Pipeline, Progress, RunOptions
+from objections.rank import rerank
 from objections.store import Store
 
 DEFAULT_DB = ".objections/objections.db"
@@ -194,15 +195,39 @@ def _existing(path: Path | None) -> Path | None:
     help="Where report.html goes.",
 )
 @click.option("--top", type=int, help="Show only the top N themes.")
+@click.option("--since", help="Count and rank for a period: YYYY-MM-DD or a span such as 7d.")
+@click.option("--until", help="End of the period: YYYY-MM-DD or a span.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="objections.toml whose [rank] weights to use.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print themes as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print themes as CSV.")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @_db_option
 def report_command(
-    out: Path, top: int | None, as_json: bool, as_csv: bool, templates: Path | None, db: Path
+    out: Path,
+    top: int | None,
+    since: str | None,
+    until: str | None,
+    config_path: Path | None,
+    as_json: bool,
+    as_csv: bool,
+    templates: Path | None,
+    db: Path,
 ) -> None:
-    """Show the last run's ranked themes from the store, without recomputing anything."""
-    doc = _last_doc(db)
+    """Show the last run's ranked themes from the store, without recomputing anything
+    (--since/--until count and rank its themes again for that period)."""
+    last = _last_run(db)
+    doc = dict(last["doc"])
+    if since or until:
+        weights = load_config(find_config([], config_path)).rank
+        ledger = last["sources"].get("ledger")
+        if ledger is None:
+            raise ObjectionsError("the last run predates --since for reports; run it again")
+        doc = rerank(doc, ledger, parse_when(since), parse_when(until), weights)
     if top is not None:
         doc = {**doc, "themes": doc["themes"][:top]}
     if as_json:
@@ -235,13 +260,7 @@ def briefs(out: Path, templates: Path | None, force: bool, db: Path) -> None:
     """Regenerate the last run's briefs from the store (for instance with new templates)."""
     from objections.briefs import environment, render, write_brief
 
-    store = Store(db)
-    try:
-        last = store.last_run()
-    finally:
-        store.close()
-    if last is None:
-        raise ObjectionsError(f"{db}: no finished run in the store; run `objections run` first")
+    last = _last_run(db)
     env = environment([templates] if templates else [])
     for entry in last["briefs"]:
         path = inside(out / entry["path"], out / "briefs")
@@ -342,7 +361,8 @@ def eval_command(
         click.echo(json.dumps(results, indent=2))
 
 
-def _last_doc(db: Path) -> dict[str, Any]:
+def _last_run(db: Path) -> dict[str, Any]:
+    """The store's newest finished run: doc, briefs, sources."""
     if not Path(db).exists():
         raise ObjectionsError(f"{db}: no store yet; run `objections run` first")
     store = Store(db)
@@ -352,7 +372,7 @@ def _last_doc(db: Path) -> dict[str, Any]:
         store.close()
     if last is None:
         raise ObjectionsError(f"{db}: no finished run in the store; run `objections run` first")
-    return dict(last["doc"])
+    return last
 
 
 def main() -> None:

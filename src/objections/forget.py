@@ -108,4 +108,9 @@ def purge_run(run: dict[str, Any], call_id: str, sha256: str) -> tuple[bool, int
             competitor["said"] = [s for s in competitor.get("said", []) if not gone(s)]
     sources.get("calls", {}).pop(call_id, None)
     sources.get("texts", {}).pop(call_id, None)
+    if "ledger" in sources:
+        sources["ledger"]["calls"].pop(call_id, None)
+        sources["ledger"]["mentions"] = [
+            m for m in sources["ledger"]["mentions"] if m[0] != call_id
+        ]
     return True, len(quoted_keys & keys)

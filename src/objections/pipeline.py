@@ -355,6 +355,7 @@ class Pipeline:
         result.briefs = len(contexts)
         result.out, result.report, result.doc = str(out), str(report_path), doc
         sources = run_sources(self.calls, sentences, doc, contexts)
+        sources["ledger"] = ledger(window, objections)
         self.store.finish_run(run_id, result.summary(), doc, contexts, sources)
         return result
 
@@ -516,6 +517,16 @@ def write_outputs(out: Path, doc: dict[str, Any], objections: list[dict[str, Any
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
     with (out / "themes.csv").open("w", encoding="utf-8", newline="") as fh:
         report.write_csv(doc, fh)
+
+
+def ledger(calls: list[Call], objections: list[Objection]) -> dict[str, Any]:
+    """What `objections report --since` needs to count and rank a run's themes again: each
+    call's date, account and outcome, and each mention's call and theme."""
+    return {
+        "calls": {c.call_id: {"date": c.date, "account": c.account, "outcome": c.outcome}
+                  for c in calls},
+        "mentions": [[o.sentence.call_id, o.theme_id] for o in objections if o.theme_id],
+    }  # fmt: skip
 
 
 def _unique(call_id: str, taken: dict[str, Call]) -> str:

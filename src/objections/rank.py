@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from objections.config import RankConfig
-from objections.models import Call, Theme, Trend
+from objections.models import Call, Objection, Sentence, Theme, Trend
 
 GROWTH = 1.5  # a per-call rate this many times the previous period's is "growing"
 
@@ -114,3 +115,55 @@ def weekly_counts(theme: Theme, calls: dict[str, Call]) -> dict[str, int]:
 
 def _day(call: Call) -> date:
     return date.fromisoformat(call.date) if call.date else date.today()
+
+
+def rerank(
+    doc: dict[str, Any],
+    ledger: dict[str, Any],
+    since: date | None,
+    until: date | None,
+    weights: RankConfig,
+) -> dict[str, Any]:
+    """A stored run's themes counted, trended and ranked again for another period, from the
+    run's ledger (each call's date, account and outcome; each mention's call and theme). No
+    model runs and nothing is re-clustered."""
+    calls = {
+        call_id: Call(call_id, "", "", "transcript", date=meta.get("date"),
+                      account=meta.get("account"), outcome=meta.get("outcome"))
+        for call_id, meta in ledger.get("calls", {}).items()
+    }  # fmt: skip
+    members: dict[str, list[Objection]] = {}
+    for n, (call_id, theme_id) in enumerate(ledger.get("mentions", [])):
+        if call_id in calls:
+            sentence = Sentence(call_id, n, "", "buyer", 0.0, 0.0, "")
+            members.setdefault(theme_id, []).append(Objection(sentence, "", 1.0))
+    entries = {t["id"]: t for t in doc["themes"]}
+    themes = [
+        Theme(theme_id, entries[theme_id]["label"], entries[theme_id]["category"], objections)
+        for theme_id, objections in members.items()
+        if theme_id in entries
+    ]
+    period = period_for([_day(c) for c in calls.values()], since, until)
+    counted = [t for t in rank_themes(themes, calls, period, weights) if t.mentions]
+    ranked = []
+    for position, theme in enumerate(counted, start=1):
+        theme.objections = [
+            o for o in theme.objections if period.contains(_day(calls[o.sentence.call_id]))
+        ]
+        quotes = [q for q in entries[theme.id]["quotes"] if q["call_id"] in calls
+                  and period.contains(_day(calls[q["call_id"]]))]  # fmt: skip
+        ranked.append({
+            **entries[theme.id], "rank": position, "mentions": theme.mentions,
+            "calls": theme.calls, "accounts": theme.accounts, "lost_deals": theme.lost_deals,
+            "score": theme.score, "score_parts": theme.score_parts, "trend": theme.trend,
+            "previous_mentions": theme.previous_mentions, "weekly": weekly_counts(theme, calls),
+            "quotes": quotes,
+        })  # fmt: skip
+    return {
+        **doc,
+        "period": {"since": period.since.isoformat(), "until": period.until.isoformat()},
+        "calls": sum(1 for c in calls.values() if period.contains(_day(c))),
+        "objections": sum(t["mentions"] for t in ranked),
+        "weeks": sorted({w for t in ranked for w in t["weekly"]}),
+        "themes": ranked,
+    }
