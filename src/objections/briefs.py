@@ -52,8 +52,9 @@ TITLES: dict[str, list[str]] = {
                  "What you sign up for: {kw}"],
     "proof": ["How a team like yours proved the value of {company}", "Results you can check: {kw}",
               "Customer story: {kw}"],
-    "competitor": ["{company} vs {competitor}: {kw}", "Switching from {competitor} to {company}",
-                   "{competitor} or {company}? What buyers weigh"],
+    "competitor": ["{company} vs {competitor}: what buyers weigh before switching",
+                   "Switching from {competitor} to {company}",
+                   "{competitor} or {company}? An honest comparison"],
 }  # fmt: skip
 QUESTIONS: dict[str, list[str]] = {
     "price": ["How is it priced, and what will we actually pay month to month?",
@@ -134,9 +135,10 @@ def brief_context(
 ) -> dict[str, Any]:
     """Everything a brief template receives (documented in the README)."""
     keyword = theme.keywords[0] if theme.keywords else theme.category
-    competitor = theme.competitors[0] if theme.competitors else "the alternative"
-    values = {"company": company or "us", "kw": keyword, "competitor": competitor}
+    competitor = theme.competitors[0] if theme.competitors else "your current tool"
+    values = {"company": company or "our product", "kw": keyword, "competitor": competitor}
     titles = [t.format(**values) for t in TITLES.get(theme.category, TITLES["need"])]
+    titles = [t[0].upper() + t[1:] for t in titles]
     quotes = [
         {"text": q.text, "call_id": q.call_id, "start": q.start, "end": q.end,
          "account": calls[q.call_id].account if q.call_id in calls else None}

@@ -32,6 +32,7 @@ FILLERS = {
     "need", "needs", "something", "anything", "everything", "good", "great", "much", "even",
     "problem", "somebody", "someone", "different", "knows", "tell", "told", "talk", "people",
     "honest", "worried", "concern", "concerned", "sounds", "definitely", "totally", "literally",
+    "says", "heard", "hear",
 }  # fmt: skip
 
 
