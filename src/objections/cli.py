@@ -67,6 +67,17 @@ def _err(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _out_option(help: str) -> Any:
+    return click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default="objections-out",
+        show_default=True,
+        envvar="OBJECTIONS_OUT",
+        help=help,
+    )
+
+
 def _db_option(f: Any) -> Any:
     return click.option(
         "--db",
@@ -87,14 +98,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default="objections-out",
-    show_default=True,
-    envvar="OBJECTIONS_OUT",
-    help="Output folder.",
-)
+@_out_option("Output folder (env OBJECTIONS_OUT).")
 @click.option(
     "--config",
     "config_path",
@@ -186,14 +190,7 @@ def _existing(path: Path | None) -> Path | None:
 
 
 @cli.command("report")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default="objections-out",
-    show_default=True,
-    envvar="OBJECTIONS_OUT",
-    help="Where report.html goes.",
-)
+@_out_option("Where report.html goes (env OBJECTIONS_OUT).")
 @click.option("--top", type=int, help="Show only the top N themes.")
 @click.option("--since", help="Count and rank for a period: YYYY-MM-DD or a span such as 7d.")
 @click.option("--until", help="End of the period: YYYY-MM-DD or a span.")
@@ -242,13 +239,7 @@ def report_command(
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default="objections-out",
-    show_default=True,
-    envvar="OBJECTIONS_OUT",
-)
+@_out_option("Where the briefs folder is (env OBJECTIONS_OUT).")
 @click.option(
     "--templates",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
