@@ -165,3 +165,21 @@ def test_report_since_recounts_the_stored_run_for_the_period(calls: Path, tmp_pa
     price = next(t for t in recent["themes"] if t["category"] == "price")
     # The week before (11-02..11-08) holds A-1: it counts for the trend only.
     assert price["previous_mentions"] == 1 and price["mentions"] == 2
+
+
+def test_a_second_run_on_a_locked_store_exits_4(
+    calls: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from objections.store import Store
+
+    holder = Store(tmp_path / "locked.db")
+    holder.lock()
+    try:
+        monkeypatch.setenv("OBJECTIONS_DB", str(tmp_path / "locked.db"))
+        monkeypatch.setattr("sys.argv", ["objections", "run", str(calls), "-q"])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+    finally:
+        holder.close()
+    assert exit_info.value.code == 4
+    assert "another objections run is using this store" in capsys.readouterr().err
