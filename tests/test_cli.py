@@ -183,3 +183,17 @@ def test_a_second_run_on_a_locked_store_exits_4(
         holder.close()
     assert exit_info.value.code == 4
     assert "another objections run is using this store" in capsys.readouterr().err
+
+
+def test_status_lists_audio_not_yet_transcribed(tmp_path: Path) -> None:
+    from fakes import write_audio_stub
+
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    write_audio_stub(folder / "new-call.wav")
+    from objections.store import Store
+
+    Store(tmp_path / "s.db").close()
+    result = invoke(["status", str(folder), "--json"], tmp_path)
+    info = json.loads(result.stdout)
+    assert info["pending_transcription"] == 1 and info["pending"][0].endswith("new-call.wav")

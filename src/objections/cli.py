@@ -18,9 +18,10 @@ from objections.briefs import inside, template_errors
 from objections.config import find_beside, find_config, load_config
 from objections.errors import EXIT_OK, EXIT_SOME_FAILED, ObjectionsError
 from objections.forget import forget
-from objections.pipeline import Pipeline, Progress, RunOptions
+from objections.pipeline import Pipeline, Progress, RunOptions, pending_transcription
 from objections.rank import rerank
 from objections.store import Store
+from objections.transcribe import WhisperTranscriber
 
 DEFAULT_DB = ".objections/objections.db"
 EXIT_INTERNAL = 5
@@ -261,24 +262,38 @@ def briefs(out: Path, templates: Path | None, force: bool, db: Path) -> None:
 
 
 @cli.command()
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="objections.toml (its [transcribe] model decides what counts as done).",
+)
 @_db_option
 @click.option("--json", "as_json", is_flag=True)
-def status(db: Path, as_json: bool) -> None:
-    """What the store holds: calls, transcripts, embeddings, themes, runs."""
+def status(inputs: tuple[Path, ...], config_path: Path | None, db: Path, as_json: bool) -> None:
+    """What the store holds, and what a run would still have to transcribe: audio among INPUTS
+    (or, without inputs, audio calls in the store) with no transcript from the configured model."""
     if not Path(db).exists():
         raise ObjectionsError(f"{db}: no store yet; run `objections run` first")
+    config = load_config(find_config(list(inputs), config_path))
+    model_id = WhisperTranscriber(config.transcribe, config.company.vocabulary).id
     store = Store(db)
     try:
         counts = store.counts()
         last = store.last_run()
+        pending = pending_transcription(store, model_id, list(inputs))
     finally:
         store.close()
-    info = {"db": str(db), **counts, "last_run": last["finished_at"] if last else None}
+    info = {"db": str(db), **counts, "last_run": last["finished_at"] if last else None,
+            "pending_transcription": len(pending)}  # fmt: skip
     if as_json:
-        click.echo(json.dumps(info, indent=2))
+        click.echo(json.dumps({**info, "pending": pending}, indent=2))
     else:
         for key, value in info.items():
-            click.echo(f"{key:12} {value}")
+            click.echo(f"{key:22} {value}")
+        for item in pending:
+            click.echo(f"  pending: {item}")
 
 
 @cli.command("forget")

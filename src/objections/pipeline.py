@@ -519,6 +519,17 @@ def write_outputs(out: Path, doc: dict[str, Any], objections: list[dict[str, Any
         report.write_csv(doc, fh)
 
 
+def pending_transcription(store: Store, transcriber_id: str, inputs: list[Path]) -> list[str]:
+    """Audio a run would still transcribe with this model: among the inputs' files, or without
+    inputs among the audio calls the store knows."""
+    if not inputs:
+        return store.audio_without_transcript(transcriber_id)
+    audio = [f for f in ingest.discover(inputs) if ingest.is_audio(f) and f.is_file()]
+    return [
+        str(f) for f in audio if store.transcript(ingest.sha256_file(f), transcriber_id) is None
+    ]
+
+
 def ledger(calls: list[Call], objections: list[Objection]) -> dict[str, Any]:
     """What `objections report --since` needs to count and rank a run's themes again: each
     call's date, account and outcome, and each mention's call and theme."""
