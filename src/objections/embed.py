@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,10 +40,9 @@ def resolve_model(name: str) -> str:
 class SentenceTransformerEmbedder:
     """The model loads on first use, offline."""
 
-    def __init__(self, config: EmbedConfig, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, config: EmbedConfig) -> None:
         self.config = config
         self.id = f"sentence-transformers:{config.model}"
-        self.progress = progress
         self._model: Any = None
 
     @property
@@ -57,7 +55,8 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
 
             try:
-                self._model = SentenceTransformer(resolve_model(self.config.model), device="cpu")
+                # device=None: CUDA when there is one, else the CPU.
+                self._model = SentenceTransformer(resolve_model(self.config.model), device=None)
             except Exception as exc:  # the library raises many kinds for a missing model
                 raise ConfigError(
                     f"cannot load embedding model {self.config.model!r}: {exc}"
@@ -67,22 +66,14 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        vectors = []
-        step = max(1, self.config.batch_size) * 4
-        for i in range(0, len(texts), step):
-            chunk = texts[i : i + step]
-            vectors.append(
-                self.model.encode(
-                    chunk,
-                    batch_size=self.config.batch_size,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                    convert_to_numpy=True,
-                )
-            )
-            if self.progress:
-                self.progress(len(chunk))
-        return np.vstack(vectors).astype(np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.config.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
 
 
 _NUMBER = re.compile(r"\b\d[\d,.%$]*\b")

@@ -120,6 +120,9 @@ def speech_problem(stats: dict[str, Any] | None, config: TranscribeConfig) -> st
     )
 
 
+EMBED_CHUNK = 256
+
+
 class Progress:
     """Progress reporting hooks; the CLI shows bars, the library stays silent."""
 
@@ -214,12 +217,15 @@ class Pipeline:
         missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
         if missing:
             self.progress.start("Embedding", len(missing))
-            vectors = self.embedder.embed([t for _, t in missing])
-            self.progress.advance(len(missing))
+            # In chunks, each saved at once: progress moves, and a killed run keeps its work.
+            for start in range(0, len(missing), EMBED_CHUNK):
+                chunk = missing[start : start + EMBED_CHUNK]
+                vectors = self.embedder.embed([t for _, t in chunk])
+                fresh = {k: vectors[i] for i, (k, _) in enumerate(chunk)}
+                self.store.save_embeddings(fresh, self.embedder.id)
+                found.update(fresh)
+                self.progress.advance(len(chunk))
             self.progress.finish()
-            fresh = {k: vectors[i] for i, (k, _) in enumerate(missing)}
-            self.store.save_embeddings(fresh, self.embedder.id)
-            found.update(fresh)
         if not keys:
             return np.zeros((0, 1), dtype=np.float32)
         return np.stack([found[k] for k in keys])
