@@ -141,3 +141,18 @@ def test_no_inputs_is_nothing_to_do(tmp_path: Path) -> None:
     pipeline, _, _ = make_pipeline(Store(tmp_path / "s.db"))
     with pytest.raises(NothingToDo):
         run(pipeline, [tmp_path / "empty"], tmp_path / "out")
+
+
+def test_guessed_roles_are_shown(tmp_path: Path) -> None:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "call.txt").write_text(
+        "Alex: Thanks for the time, how do you handle approvals today? Our platform integrates.\n"
+        "Sam: We use email, honestly the price per seat worries me, it's too expensive.\n"
+    )
+    messages: list[str] = []
+    transcriber, embedder = ScriptTranscriber({}), CountingEmbedder()
+    parts = Components(transcriber=transcriber, embedder=embedder, detector=KeywordDetector())
+    pipeline = Pipeline(Config(), Store(tmp_path / "s.db"), parts, log=messages.append)
+    run(pipeline, [folder], tmp_path / "out")
+    assert any(m.startswith("roles: call: rep Alex; buyer Sam (heuristic") for m in messages)

@@ -263,6 +263,8 @@ class Pipeline:
                     call.call_id = _unique(call.call_id, self.calls)
                     self.calls[call.call_id] = call
                     self.store.save_call(call)
+                    if "heuristic" in call.roles_method:  # a guess: show it
+                        self.log(f"roles: {call.call_id}: {describe_roles(call)}")
             self.progress.advance()
         self.progress.finish()
         result.calls = len(self.calls)
@@ -523,6 +525,13 @@ def write_outputs(out: Path, doc: dict[str, Any], objections: list[dict[str, Any
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
     with (out / "themes.csv").open("w", encoding="utf-8", newline="") as fh:
         report.write_csv(doc, fh)
+
+
+def describe_roles(call: Call) -> str:
+    """Who was taken for the rep and who for the buyer, and how."""
+    reps = [s for s, r in call.speakers.items() if r == "rep"] or ["nobody"]
+    buyers = [s for s, r in call.speakers.items() if r == "buyer"]
+    return f"rep {', '.join(reps)}; buyer {', '.join(buyers)} ({call.roles_method})"
 
 
 def pending_transcription(store: Store, transcriber_id: str, inputs: list[Path]) -> list[str]:
