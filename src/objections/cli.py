@@ -79,6 +79,10 @@ def _out_option(help: str) -> Any:
     )
 
 
+def _config_option(help: str) -> Any:
+    return click.option("--config", "config_path", type=click.Path(path_type=Path), help=help)
+
+
 def _db_option(f: Any) -> Any:
     return click.option(
         "--db",
@@ -100,12 +104,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_out_option("Output folder (env OBJECTIONS_OUT).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="objections.toml (default: in the input folder, else here).",
-)
+@_config_option("objections.toml (default: in the input folder, else here).")
 @click.option(
     "--assets",
     type=click.Path(path_type=Path),
@@ -195,12 +194,7 @@ def _existing(path: Path | None) -> Path | None:
 @click.option("--top", type=int, help="Show only the top N themes.")
 @click.option("--since", help="Count and rank for a period: YYYY-MM-DD or a span such as 7d.")
 @click.option("--until", help="End of the period: YYYY-MM-DD or a span.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="objections.toml whose [rank] weights to use.",
-)
+@_config_option("objections.toml whose [rank] weights to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print themes as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print themes as CSV.")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True))
@@ -263,12 +257,7 @@ def briefs(out: Path, templates: Path | None, force: bool, db: Path) -> None:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="objections.toml (its [transcribe] model decides what counts as done).",
-)
+@_config_option("objections.toml (its [transcribe] model decides what counts as done).")
 @_db_option
 @click.option("--json", "as_json", is_flag=True)
 def status(inputs: tuple[Path, ...], config_path: Path | None, db: Path, as_json: bool) -> None:
@@ -334,12 +323,7 @@ def forget_command(call_id: str, db: Path) -> None:
     show_default=True,
     help="Where each set's run output and eval.json go.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="Settings to evaluate (the set's company.json fills [company]).",
-)
+@_config_option("Settings to evaluate (the set's company.json fills [company]).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @_db_option
 def eval_command(
