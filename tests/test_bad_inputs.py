@@ -28,9 +28,9 @@ from objections.cli import main
 from objections.config import CompanyConfig, Config, TranscribeConfig
 from objections.detect import KeywordDetector
 from objections.models import Turn
-from objections.pipeline import Components, Pipeline, RunOptions, speech_problem
+from objections.pipeline import Components, Pipeline, RunOptions
 from objections.store import Store
-from objections.transcribe import load_channels
+from objections.transcribe import load_channels, speech_problem, speech_stats
 
 RATE = 16000
 Invoke = Callable[[list[str]], SimpleNamespace]
@@ -487,6 +487,18 @@ def test_the_speech_check_needs_enough_speech_and_follows_the_settings() -> None
     auto = TranscribeConfig(language="")
     found = speech_problem({"seconds": 60, "utterances": 9, "mean_logprob": -1.2}, auto)
     assert found and "not clear enough" in found
+
+
+def test_one_channel_in_another_language_fails_the_call_even_if_the_mix_passes() -> None:
+    english, french = (0, 40.0, -0.3), (1, 20.0, -1.4)
+    stats = speech_stats([english, french])
+    assert stats and stats["mean_logprob"] > TranscribeConfig().min_logprob  # the mix passes
+    found = speech_problem(stats, TranscribeConfig())
+    assert found and found.startswith("channel 1: speech does not look like English")
+    both_english = speech_stats([english, (1, 20.0, -0.4), (1, 2.0, None)])
+    assert speech_problem(both_english, TranscribeConfig()) is None
+    too_little = speech_stats([english, (1, 2.5, -2.0)])  # 2.5 s: too little to judge
+    assert speech_problem(too_little, TranscribeConfig()) is None
 
 
 # --- the real decoder and model ------------------------------------------------------------------

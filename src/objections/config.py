@@ -35,7 +35,7 @@ class TranscribeConfig:
     device: str = "auto"
     # "auto": int8 on the CPU, float16 on a GPU.
     compute_type: str = "auto"
-    beam_size: int = 1
+    beam_size: int = 3
     vad: bool = True
     language: str = "en"
     # A call whose speech Whisper decodes with a mean log-probability below this is rejected as

@@ -17,7 +17,7 @@ import numpy as np
 from objections import assets as assets_stage
 from objections import briefs as briefs_stage
 from objections import ingest, redact, report
-from objections.config import Config, TranscribeConfig
+from objections.config import Config
 from objections.detect import ClassifierDetector, Detector, find_competitors
 from objections.embed import Embedder, SentenceTransformerEmbedder, mask_specifics
 from objections.errors import InputError, NothingToDo, ObjectionsError
@@ -28,97 +28,7 @@ from objections.roles import assign_roles
 from objections.sentences import call_sentences
 from objections.store import Store, text_key
 from objections.themes import build_themes, pick_quotes
-from objections.transcribe import SAMPLE_RATE, Transcriber, WhisperTranscriber
-
-LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
-             "pt": "Portuguese", "nl": "Dutch"}  # fmt: skip
-# Less speech than this is too little to judge its language by.
-MIN_SPEECH_TO_CHECK = 3.0
-# The most a doubtful stretch of speech counts as: one Whisper made out no words in (faster-
-# whisper drops a segment as no speech only below a mean log-probability of -1.0), or one it
-# re-decoded at a higher temperature (it does so when the greedy pass scores below -1.0).
-DOUBTFUL_LOGPROB = -1.0
-
-
-class MeasuredWhisperTranscriber(WhisperTranscriber):
-    """The default transcriber, noting how confidently Whisper decoded each stretch of speech.
-
-    An English-only model fed another language either writes fluent, invented English or
-    nothing at all; only its confidence gives that away. Per call: the mean log-probability per
-    token, weighted by seconds of speech, where a stretch Whisper made out no words in, or had to
-    re-decode at a higher temperature (its greedy pass scored below -1.0 or looped), counts at
-    no more than `DOUBTFUL_LOGPROB`. See the README for what English and other languages score.
-    """
-
-    def __init__(self, config: TranscribeConfig, vocabulary: list[str] | None = None) -> None:
-        super().__init__(config, vocabulary)
-        # (seconds of speech, mean log-probability, or None where no words came out)
-        self.decoded: list[tuple[float, float | None]] = []
-
-    @property
-    def model(self) -> Any:
-        return _MeteredModel(super().model, self.decoded)
-
-    def transcribe(self, path: Path) -> list[Turn]:
-        self.decoded.clear()
-        return super().transcribe(path)
-
-    def stats(self) -> dict[str, Any] | None:
-        """The last file's speech: seconds, utterances, seconds with no words made out, and the
-        duration-weighted mean log-probability."""
-        seconds = sum(s for s, _ in self.decoded)
-        if not seconds:
-            return None
-        unheard = sum(s for s, lp in self.decoded if lp is None)
-        total = sum(s * (DOUBTFUL_LOGPROB if lp is None else lp) for s, lp in self.decoded)
-        return {"seconds": round(seconds, 2), "utterances": len(self.decoded),
-                "unheard_seconds": round(unheard, 2),
-                "mean_logprob": round(total / seconds, 4)}  # fmt: skip
-
-
-class _MeteredModel:
-    """A faster-whisper model that notes each decode's length and mean log-probability."""
-
-    def __init__(self, model: Any, sink: list[tuple[float, float | None]]) -> None:
-        self._model, self._sink = model, sink
-
-    def transcribe(self, audio: Any, *args: Any, **kwargs: Any) -> tuple[list[Any], Any]:
-        segments, info = self._model.transcribe(audio, *args, **kwargs)
-        segments = list(segments)
-        if isinstance(audio, np.ndarray) and len(audio):
-            spoken = [s for s in segments if s.text.strip()]
-            scores = [
-                min(s.avg_logprob, DOUBTFUL_LOGPROB)
-                if getattr(s, "temperature", 0)
-                else s.avg_logprob
-                for s in spoken
-            ]
-            mean = sum(scores) / len(scores) if scores else None
-            self._sink.append((len(audio) / SAMPLE_RATE, mean))
-        return segments, info
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-
-def speech_problem(stats: dict[str, Any] | None, config: TranscribeConfig) -> str | None:
-    """Why a transcript cannot be trusted, or None: speech Whisper could only guess at (most
-    often another language than the one configured)."""
-    if not stats or stats.get("seconds", 0) < MIN_SPEECH_TO_CHECK:
-        return None
-    logprob = float(stats["mean_logprob"])
-    if logprob >= config.min_logprob:
-        return None
-    language = LANGUAGES.get(config.language, config.language)
-    what = f"does not look like {language}" if language else "is not clear enough to transcribe"
-    unheard = stats.get("unheard_seconds", 0)
-    detail = f", {unheard:.0f} s of it with no words made out" if unheard >= 1 else ""
-    return (
-        f"speech {what} (Whisper's mean log-probability {logprob:.2f} over "
-        f"{stats['seconds']:.0f} s of speech{detail}; [transcribe] min_logprob is "
-        f"{config.min_logprob}); nothing transcribed from it"
-    )
-
+from objections.transcribe import Transcriber, WhisperTranscriber, speech_problem
 
 EMBED_CHUNK = 256
 
@@ -193,7 +103,7 @@ class Pipeline:
         self.config = config
         self.store = store
         parts = components or Components()
-        self.transcriber = parts.transcriber or MeasuredWhisperTranscriber(
+        self.transcriber = parts.transcriber or WhisperTranscriber(
             config.transcribe, config.company.vocabulary
         )
         self.embedder = parts.embedder or SentenceTransformerEmbedder(config.embed)

@@ -1,7 +1,25 @@
-"""Transcribe: audio to timed turns with faster-whisper, one pass per stereo channel.
+"""Transcribe: audio to timed turns with faster-whisper (CTranslate2), one pass per stereo channel.
 
 Dialers record the rep and the buyer on separate channels; transcribing each channel alone gives
 speaker turns for free and lets VAD skip each side's silence.
+
+How a call is decoded (each choice measured with benchmarks/transcribe_speed.py on 2 CPU cores):
+- Silero VAD finds each channel's stretches of speech, both channels at once; runs of digital
+  silence (the other side talking, on a dialer recording) are not fed to it.
+- Each stretch is decoded on its own, so one speaker's turns are never glued across the other
+  speaker's replies. Stretches of one channel under `TURN_GAP` apart with nothing said on the
+  other channel between them form one turn anyway (`merge_segments`), so they are decoded as one.
+- A stretch is encoded at its own length plus `TAIL_FRAMES` of silence, and at least
+  `MIN_FRAMES`, not in Whisper's fixed 30-second window: the encoder's cost grows faster than
+  its input (30 s costs 10 to 14 times what 10 s does), and the decoder attends to every encoder
+  position; shorter than about 10 s, Whisper decodes markedly worse.
+- Stretches of one encoded length are decoded together, in batches, on one CTranslate2 worker
+  per core, up to 4 (one thread each: small decoder steps lose more to thread
+  synchronisation than they gain). Decoding is deterministic: no temperature fallback, and a
+  stretch's text does not depend on which other stretches share its batch.
+- Hotwords: only the vocabulary terms Whisper cannot already spell (words its tokenizer splits,
+  acronyms, digits). The common words cost decoding time and made Whisper insert them where
+  they were not said.
 """
 
 from __future__ import annotations
@@ -9,8 +27,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -19,13 +40,37 @@ from objections.errors import ConfigError, InputError
 from objections.models import Turn
 
 SAMPLE_RATE = 16000
+HOP = 160  # samples per log-mel frame (10 ms)
 TURN_GAP = 1.5  # seconds of silence after which one channel's speech starts a new turn
+MIN_FRAMES = 1000  # a stretch is encoded as at least 10 s of audio...
+TAIL_FRAMES = 300  # ...and with at least 3 s of silence after its speech
+FRAME_STEP = 100  # encoded lengths in whole seconds, so that stretches share batches
+MAX_FRAMES = 3000  # Whisper's window: 30 s
+MAX_STRETCH = 25.0  # seconds; longer speech is split (VAD) so that the tail still fits the window
+BATCH = 8  # stretches decoded together
+TOKENS_PER_SECOND = 8  # decoding stops here (speech is about 4 tokens a second): loops end early
+LOOP_COMPRESSION = 2.4  # gzip ratio above which Whisper's text is a repetition loop
+# The most a doubtful stretch counts as in `decoded`: one Whisper made out no words in, or one
+# that looped (faster-whisper drops a segment as no speech only below -1.0).
+DOUBTFUL_LOGPROB = -1.0
+# Less speech than this is too little to judge its language by.
+MIN_SPEECH_TO_CHECK = 3.0
+LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+             "pt": "Portuguese", "nl": "Dutch"}  # fmt: skip
+SILENCE_FLOOR = 1e-4  # digital silence: every sample below -80 dBFS
+SILENT_RUN = 3.0  # seconds of digital silence that VAD skips...
+SILENCE_KEPT = 1.0  # ...but for this much on either side, which VAD needs to end a span
+VAD_WINDOW = 512  # Silero's window in samples
+VERSION = "spans2"  # the decoding scheme, part of `id`: stored transcripts name how they were made
 # Whisper's stock inventions on silence, music and noise.
 HALLUCINATIONS = re.compile(
     r"^\W*(thank you|thanks for watching|thank you for watching|you|bye|okay|"
     r"please subscribe|subtitles by .*|\.+)\W*$",
     re.IGNORECASE,
 )
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Transcriber(Protocol):
@@ -83,6 +128,13 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 class WhisperTranscriber:
     """faster-whisper (CTranslate2); the model loads on first use."""
 
@@ -92,9 +144,14 @@ class WhisperTranscriber:
         vocab_hash = hashlib.sha256("\n".join(self.vocabulary).encode()).hexdigest()[:8]
         self.id = (
             f"faster-whisper:{config.model}:{config.compute_type}:beam{config.beam_size}"
-            f":vad{int(config.vad)}:{config.language}:vocab-{vocab_hash}"
+            f":vad{int(config.vad)}:{config.language}:vocab-{vocab_hash}:{VERSION}"
         )
         self._model: Any = None
+        self.workers = 1
+        # One entry per stretch of speech the last `transcribe` decoded: its channel, seconds,
+        # and mean log-probability per token (None where Whisper made out no words; a repetition
+        # loop counts at DOUBTFUL_LOGPROB at most). How confidently the call was heard.
+        self.decoded: list[tuple[int, float, float | None]] = []
 
     @property
     def model(self) -> Any:
@@ -108,12 +165,17 @@ class WhisperTranscriber:
             compute_type = self.config.compute_type
             if compute_type == "auto":
                 compute_type = "float16" if device == "cuda" else "int8"
+            # On the CPU: one single-threaded worker per core, each decoding its own batches.
+            cores = _cores()
+            self.workers = min(cores, 4) if device == "cpu" else 1
+            threads = max(1, cores // self.workers) if device == "cpu" else 0
             try:
                 self._model = WhisperModel(
                     path,
                     device=device,
                     compute_type=compute_type,
-                    cpu_threads=os.cpu_count() or 0,
+                    cpu_threads=threads,
+                    num_workers=self.workers,
                     local_files_only=True,
                 )
             except Exception as exc:  # faster-whisper raises bare errors for missing models
@@ -123,50 +185,277 @@ class WhisperTranscriber:
         return self._model
 
     def transcribe(self, path: Path) -> list[Turn]:
+        self.decoded.clear()
         channels = load_channels(path)
-        segments: list[Turn] = []
-        for index, audio in enumerate(channels):
-            channel = index if len(channels) > 1 else None
-            segments.extend(self._segments(audio, channel))
-        return merge_segments(segments)
-
-    def _segments(self, audio: np.ndarray, channel: int | None) -> list[Turn]:
-        """One turn per stretch of speech. Each stretch is decoded on its own: decoding a whole
-        channel glues one speaker's turns together across the other speaker's replies."""
-        speaker = f"channel {channel}" if channel is not None else "speaker"
+        model = self.model
+        if self.config.vad:
+            found = self._map(speech_spans, channels)
+        else:
+            found = [fixed_spans(len(audio)) for audio in channels]
+        stretches = group_spans(found)
+        decoded = self._decode(model, [channels[c][start:end] for c, start, end in stretches])
+        stereo = len(channels) > 1
         turns = []
-        for start, end in speech_spans(audio) if self.config.vad else [(0, len(audio))]:
-            text = self._decode(audio[start:end])
+        for (channel, start, end), (text, logprob) in zip(stretches, decoded, strict=True):
+            self.decoded.append((channel, (end - start) / SAMPLE_RATE, logprob))
             if text:
+                speaker = f"channel {channel}" if stereo else "speaker"
                 turns.append(
-                    Turn(speaker, start / SAMPLE_RATE, end / SAMPLE_RATE, text, channel=channel)
+                    Turn(
+                        speaker,
+                        start / SAMPLE_RATE,
+                        end / SAMPLE_RATE,
+                        text,
+                        channel=channel if stereo else None,
+                    )
                 )
-        return turns
+        return merge_segments(turns)
 
-    def _decode(self, audio: np.ndarray) -> str:
-        results, _info = self.model.transcribe(
-            audio,
-            language=self.config.language or None,
-            beam_size=self.config.beam_size,
-            vad_filter=False,
-            hotwords=", ".join(self.vocabulary) or None,
-            condition_on_previous_text=False,
-            without_timestamps=True,
+    def _map(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+        """fn over items, on the model's workers (in order)."""
+        if self.workers <= 1 or len(items) <= 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(fn, items))
+
+    def stats(self) -> dict[str, Any] | None:
+        """How confidently the last file was heard: `speech_stats` of `decoded`."""
+        return speech_stats(self.decoded)
+
+    def _decode(self, model: Any, stretches: list[np.ndarray]) -> list[tuple[str, float | None]]:
+        """Each stretch's text ('' where none) and mean log-probability (None: no words)."""
+        import ctranslate2
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        if not stretches:
+            return []
+        features = [_features(model.feature_extractor, audio) for audio in stretches]
+
+        def encode(feature: np.ndarray) -> np.ndarray:
+            storage = ctranslate2.StorageView.from_array(feature[None])
+            return np.array(model.model.encode(storage, to_cpu=True))
+
+        encoded = self._map(encode, features)
+        language = self.config.language or None
+        if model.model.is_multilingual and not language:
+            longest = max(range(len(stretches)), key=lambda i: len(stretches[i]))
+            memory = ctranslate2.StorageView.from_array(encoded[longest])
+            language = model.model.detect_language(memory)[0][0][0][2:-2]
+        tokenizer = Tokenizer(
+            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language
         )
-        return " ".join(
-            s.text.strip()
-            for s in results
-            if is_real_speech(s.text, s.no_speech_prob, s.avg_logprob, s.compression_ratio)
-        ).strip()
+        hotwords = ", ".join(spelling_hotwords(self.vocabulary, tokenizer.encode))
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=hotwords or None)
+        suppress = list(get_suppressed_tokens(tokenizer, [-1]) or [])
+        seconds = [len(audio) / SAMPLE_RATE for audio in stretches]
+
+        def generate(batch: list[int]) -> list[tuple[str, float | None]]:
+            memory = ctranslate2.StorageView.from_array(np.concatenate([encoded[i] for i in batch]))
+            longest = max(seconds[i] for i in batch)
+            limit = min(model.max_length, len(prompt) + 10 + int(TOKENS_PER_SECOND * longest))
+            results = model.model.generate(
+                memory,
+                [prompt] * len(batch),
+                beam_size=self.config.beam_size,
+                max_length=limit,
+                return_scores=True,
+                return_no_speech_prob=True,
+                suppress_blank=True,
+                suppress_tokens=suppress,
+            )
+            out: list[tuple[str, float | None]] = []
+            for result in results:
+                tokens = result.sequences_ids[0]
+                text = tokenizer.decode(tokens).strip()
+                # faster-whisper's average: the summed log-probability over the tokens and EOT.
+                logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+                compression = compression_ratio(text)
+                if not text:
+                    out.append(("", None))
+                    continue
+                if compression > LOOP_COMPRESSION:
+                    logprob = min(logprob, DOUBTFUL_LOGPROB)
+                kept = is_real_speech(text, result.no_speech_prob, logprob, compression)
+                out.append((text if kept else "", logprob))
+            return out
+
+        batches = decode_batches(features, seconds)
+        decoded: dict[int, tuple[str, float | None]] = {}
+        for batch, results in zip(batches, self._map(generate, batches), strict=True):
+            decoded.update(zip(batch, results, strict=True))
+        return [decoded[i] for i in range(len(stretches))]
+
+
+def speech_stats(decoded: list[tuple[int, float, float | None]]) -> dict[str, Any] | None:
+    """Seconds of speech, utterances, seconds with no words made out and the duration-weighted
+    mean log-probability (a wordless stretch counts at DOUBTFUL_LOGPROB): for the whole call
+    and, under "channels", for each channel. None when nothing was decoded."""
+
+    def summary(entries: list[tuple[int, float, float | None]]) -> dict[str, Any]:
+        seconds = sum(s for _, s, _ in entries)
+        unheard = sum(s for _, s, lp in entries if lp is None)
+        total = sum(s * (DOUBTFUL_LOGPROB if lp is None else lp) for _, s, lp in entries)
+        return {"seconds": round(seconds, 2), "utterances": len(entries),
+                "unheard_seconds": round(unheard, 2),
+                "mean_logprob": round(total / seconds, 4) if seconds else 0.0}  # fmt: skip
+
+    if not sum(s for _, s, _ in decoded):
+        return None
+    stats = summary(decoded)
+    channels = sorted({c for c, _, _ in decoded})
+    if len(channels) > 1:
+        stats["channels"] = {str(c): summary([d for d in decoded if d[0] == c]) for c in channels}
+    return stats
+
+
+def speech_problem(stats: dict[str, Any] | None, config: TranscribeConfig) -> str | None:
+    """Why a transcript cannot be trusted, or None: speech Whisper could only guess at (most
+    often another language than the one configured), in the call or in one of its channels
+    (an English-speaking rep must not vouch for a buyer speaking French)."""
+    if not stats:
+        return None
+    parts = [("", stats)] + [
+        (f"channel {c}: ", part) for c, part in sorted(stats.get("channels", {}).items())
+    ]
+    for where, part in parts:
+        if part.get("seconds", 0) < MIN_SPEECH_TO_CHECK:
+            continue
+        logprob = float(part["mean_logprob"])
+        if logprob >= config.min_logprob:
+            continue
+        language = LANGUAGES.get(config.language, config.language)
+        what = f"does not look like {language}" if language else "is not clear enough"
+        unheard = part.get("unheard_seconds", 0)
+        detail = f", {unheard:.0f} s of it with no words made out" if unheard >= 1 else ""
+        return (
+            f"{where}speech {what} (Whisper's mean log-probability {logprob:.2f} over "
+            f"{part['seconds']:.0f} s of speech{detail}; [transcribe] min_logprob is "
+            f"{config.min_logprob}); nothing transcribed from it"
+        )
+    return None
+
+
+def _features(extractor: Any, audio: np.ndarray) -> np.ndarray:
+    """Log-mel features of a stretch followed by silence, `encoder_frames` long."""
+    frames = encoder_frames(len(audio))
+    padded = np.zeros(frames * HOP - HOP, dtype=np.float32)  # the extractor adds one hop itself
+    n = min(len(audio), len(padded))
+    padded[:n] = audio[:n]
+    features = np.asarray(extractor(padded), dtype=np.float32)
+    out = np.zeros((features.shape[0], frames), dtype=np.float32)
+    width = min(frames, features.shape[1])
+    out[:, :width] = features[:, :width]
+    return out
+
+
+def encoder_frames(samples: int) -> int:
+    """How many log-mel frames a stretch of `samples` is encoded as: its length plus
+    TAIL_FRAMES, rounded up to FRAME_STEP, at least MIN_FRAMES and at most MAX_FRAMES."""
+    frames = samples // HOP + 1 + TAIL_FRAMES
+    frames = -(-frames // FRAME_STEP) * FRAME_STEP
+    return min(MAX_FRAMES, max(MIN_FRAMES, frames))
+
+
+def decode_batches(features: list[np.ndarray], seconds: list[float]) -> list[list[int]]:
+    """Indices of stretches decoded together: the same encoded length (one batch is one
+    tensor), similar durations (a batch runs as long as its longest text), at most BATCH."""
+    by_length: dict[int, list[int]] = {}
+    for i, feature in enumerate(features):
+        by_length.setdefault(feature.shape[-1], []).append(i)
+    batches: list[list[int]] = []
+    for length in sorted(by_length):
+        members = sorted(by_length[length], key=lambda i: (seconds[i], i))
+        batches.extend(members[b : b + BATCH] for b in range(0, len(members), BATCH))
+    return batches
+
+
+def spelling_hotwords(vocabulary: list[str], encode: Callable[[str], list[int]]) -> list[str]:
+    """The vocabulary terms Whisper needs telling how to spell: a word its tokenizer splits into
+    pieces ("Ledgerline", "NetSuite"), an acronym or capital inside a word, or a digit."""
+    return [
+        term
+        for term in vocabulary
+        if any(
+            len(encode(" " + word)) > 1 or re.search(r"\d|.[A-Z]", word) for word in term.split()
+        )
+    ]
+
+
+def compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def speech_spans(audio: np.ndarray) -> list[tuple[int, int]]:
     """Sample ranges of speech (Silero VAD), split wherever a speaker pauses for long enough
-    that the other could have spoken."""
+    that the other could have spoken, and before MAX_STRETCH seconds."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    options = VadOptions(min_silence_duration_ms=600, speech_pad_ms=150, min_speech_duration_ms=250)
-    return [(span["start"], span["end"]) for span in get_speech_timestamps(audio, options)]
+    options = VadOptions(
+        min_silence_duration_ms=600,
+        speech_pad_ms=150,
+        min_speech_duration_ms=250,
+        max_speech_duration_s=MAX_STRETCH - 1,
+    )
+    spans = []
+    for low, high in sounding_regions(audio):
+        for span in get_speech_timestamps(audio[low:high], options):
+            spans.append((low + span["start"], low + span["end"]))
+    return spans
+
+
+def sounding_regions(audio: np.ndarray) -> list[tuple[int, int]]:
+    """Sample ranges that are not digital silence: runs of SILENT_RUN seconds or more where
+    every sample is under SILENCE_FLOOR are left out, but for SILENCE_KEPT at either end."""
+    windows = len(audio) // VAD_WINDOW
+    if windows == 0:
+        return [(0, len(audio))] if len(audio) else []
+    peaks = np.abs(audio[: windows * VAD_WINDOW]).reshape(windows, VAD_WINDOW).max(axis=1)
+    silent = np.concatenate([[False], peaks < SILENCE_FLOOR, [False]])
+    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
+    run = int(SILENT_RUN * SAMPLE_RATE / VAD_WINDOW)
+    kept = int(SILENCE_KEPT * SAMPLE_RATE / VAD_WINDOW)
+    regions = []
+    start = 0  # in windows
+    for first, after in zip(edges[::2], edges[1::2], strict=True):  # silent windows [first, after)
+        if after - first < run:
+            continue
+        if first > 0:
+            regions.append((start, first + kept))
+        start = after - kept if after < windows else windows
+    if start < windows:
+        regions.append((start, windows))
+    out = []
+    for low, high in regions:
+        end = len(audio) if high >= windows else high * VAD_WINDOW
+        if end > low * VAD_WINDOW:
+            out.append((int(low) * VAD_WINDOW, int(end)))
+    return out
+
+
+def fixed_spans(samples: int) -> list[tuple[int, int]]:
+    """Without VAD: the audio in consecutive pieces that fit Whisper's window."""
+    size = int(MAX_STRETCH * SAMPLE_RATE)
+    return [(start, min(samples, start + size)) for start in range(0, samples, size)]
+
+
+def group_spans(spans: list[list[tuple[int, int]]]) -> list[tuple[int, int, int]]:
+    """(channel, start, end) stretches to decode, in time order: a channel's consecutive spans
+    join while under TURN_GAP apart, with no span of another channel starting between them, and
+    at most MAX_STRETCH long (the turns merge_segments would make of them anyway)."""
+    gap, longest = int(TURN_GAP * SAMPLE_RATE), int(MAX_STRETCH * SAMPLE_RATE)
+    ordered = sorted((start, channel, end) for channel, found in enumerate(spans)
+                     for start, end in found)  # fmt: skip
+    stretches: list[tuple[int, int, int]] = []
+    for start, channel, end in ordered:
+        if stretches:
+            last_channel, last_start, last_end = stretches[-1]
+            if last_channel == channel and start - last_end < gap and end - last_start <= longest:
+                stretches[-1] = (channel, last_start, max(end, last_end))
+                continue
+        stretches.append((channel, start, end))
+    return stretches
 
 
 def _cuda_available() -> bool:
@@ -184,7 +473,7 @@ def is_real_speech(text: str, no_speech: float, logprob: float, compression: flo
         return False
     if no_speech > 0.6 and logprob < -1.0:
         return False
-    if compression > 2.4:  # a repetition loop
+    if compression > LOOP_COMPRESSION:  # a repetition loop
         return False
     return not (HALLUCINATIONS.match(text) and (logprob < -0.5 or no_speech > 0.3))
 
