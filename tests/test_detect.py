@@ -15,6 +15,7 @@ from objections.detect import (
     keyword_category,
     load_corpus,
     load_models,
+    mask_competitors,
     save_models,
 )
 from objections.models import CATEGORIES, Sentence
@@ -46,6 +47,31 @@ def test_unknown_alternatives_named_as_what_we_use() -> None:
 def test_a_word_inside_another_is_not_a_mention() -> None:
     assert find_competitors("The deputy director signed it.", ["Deputy"]) == ["Deputy"]
     assert find_competitors("We use a deputyship model", ["Deputy"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We're on 7shifts, and it took a year.", "We're on a competitor, and it took a year."),
+        ("honestly hubs pot does the same", "honestly a competitor does the same"),
+        ("Deputy's quote was lower.", "a competitor's quote was lower."),
+        ("seven shifts and HubSpot both", "a competitor and a competitor both"),
+        ("Our deputy manager signs off.", "Our a competitor manager signs off."),
+        ("We use spreadsheets.", "We use spreadsheets."),
+    ],
+)
+def test_competitor_names_are_masked_however_asr_spells_them(text: str, expected: str) -> None:
+    # A configured name is masked even as an ordinary word ("deputy"): the config is the truth.
+    assert mask_competitors(text, ["7shifts", "HubSpot", "Deputy"]) == expected
+    assert mask_competitors(text, []) == text
+
+
+def test_every_training_example_knows_its_companys_competitors() -> None:
+    corpus = load_corpus()
+    named = [e for e in corpus if e.category == "competitor" and e.competitors]
+    assert len(named) > 0.9 * sum(e.category == "competitor" for e in corpus)
+    masked = [e for e in named if mask_competitors(e.text, e.competitors) != e.text]
+    assert len(masked) > 0.6 * len(named)  # most competitor objections name one
 
 
 def test_keyword_baseline_needs_a_concern_and_a_topic() -> None:

@@ -154,8 +154,8 @@ def test_classifier_separates_objections_from_hard_negatives(
     ]
     probs, categories = detector.probabilities(sentences, pipeline.embed([t for _, t in pairs]))
     negatives, positives = probs[: len(HARD_NEGATIVES)], probs[len(HARD_NEGATIVES) :]
-    assert (negatives < 0.5).sum() >= len(HARD_NEGATIVES) - 1, list(negatives)
-    assert (positives >= 0.5).sum() >= len(OBJECTIONS) - 1, list(positives)
+    assert (negatives < detector.threshold).sum() >= len(HARD_NEGATIVES) - 1, list(negatives)
+    assert (positives >= detector.threshold).sum() >= len(OBJECTIONS) - 1, list(positives)
     expected = [c for _, _, c in OBJECTIONS]
     right = sum(a == b for a, b in zip(categories[len(HARD_NEGATIVES) :], expected, strict=True))
     assert right >= len(OBJECTIONS) - 1, categories[len(HARD_NEGATIVES) :]

@@ -61,6 +61,10 @@ CATEGORY_CUE_WEIGHT = 0.3
 # by cross-validation over the shipped labelled call sets (leave one industry out).
 DETECT_CONTEXT_WEIGHT = 0.5
 CATEGORY_CONTEXT_WEIGHT = 0.25
+# A sentence naming one of the company's competitors is most often about that competitor; names
+# mean nothing to the embedding model, so they are replaced by words that do, and flagged.
+COMPETITOR_WORDS = "a competitor"
+NAMED_COMPETITOR_WEIGHT = 1.0
 _CATEGORY_RE = {c: re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for c, p in CATEGORY_CUES.items()}
 _OBJECTION_RE = re.compile(OBJECTION_CUES, re.IGNORECASE)
 
@@ -81,6 +85,8 @@ class Example:
     category: str | None
     # Sentences from whole labelled calls count more: they read like real calls.
     weight: float = 1.0
+    # The selling company's named competitors (its config), as the pipeline would know them.
+    competitors: tuple[str, ...] = ()
 
 
 CALL_WEIGHT = 3.0
@@ -104,7 +110,13 @@ def load_corpus(extra: Iterable[Path] = ()) -> list[Example]:
 
 def _sentence_examples(path: Path) -> list[Example]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [Example(r["text"], r.get("context", ""), r["role"], r.get("category")) for r in rows]
+    named = json.loads((DATA / "competitors.json").read_text(encoding="utf-8"))
+    examples = []
+    for r in rows:
+        competitors = tuple(named.get(r.get("company", ""), ()))
+        examples.append(Example(r["text"], r.get("context", ""), r["role"], r.get("category"),
+                                competitors=competitors))  # fmt: skip
+    return examples
 
 
 def _call_examples(path: Path) -> list[Example]:
@@ -125,8 +137,10 @@ def _call_examples(path: Path) -> list[Example]:
     sentences = call_sentences(call)
     if len(labels) != len(sentences):
         raise ValueError(f"{path}: sentences and labels do not line up")
+    company = path.parent / "company.json"
+    competitors = json.loads(company.read_text())["competitors"] if company.exists() else []
     return [
-        Example(s.text, s.context, s.role, label, CALL_WEIGHT)
+        Example(s.text, s.context, s.role, label, CALL_WEIGHT, tuple(competitors))
         for s, label in zip(sentences, labels, strict=True)
     ]
 
@@ -170,14 +184,22 @@ class KeywordDetector:
 class ClassifierDetector:
     """Logistic regressions trained on the shipped corpus, on first use."""
 
-    def __init__(self, embed: EmbedFn, embedder_id: str, threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        embed: EmbedFn,
+        embedder_id: str,
+        threshold: float = 0.5,
+        competitors: Iterable[str] = (),
+    ) -> None:
         self.embed = embed
         self.threshold = threshold
+        self.competitors = tuple(competitors)
         self.corpus = load_corpus()
         recipe = "\n".join(
-            f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}" for e in self.corpus
+            f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}|{e.competitors}"
+            for e in self.corpus
         )
-        recipe += f"\n{FEATURES_VERSION}:{embedder_id}"
+        recipe += f"\n{FEATURES_VERSION}:{embedder_id}:{COMPETITOR_WORDS}:{NAMED_COMPETITOR_WEIGHT}"
         self.key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
         self.id = f"classifier:{self.key[:8]}:{embedder_id}:t{threshold}"
         self._models: tuple[Linear, Linear] | None = None
@@ -190,14 +212,23 @@ class ClassifierDetector:
         cues = DETECT_CUE_WEIGHT * cue_features(texts)
         return np.hstack([vectors, DETECT_CONTEXT_WEIGHT * context_vectors, cues])
 
-    @staticmethod
-    def category_features(x: np.ndarray) -> np.ndarray:
-        """The category model leans less on the context and the cues than the detector does."""
+    def category_features(
+        self, x: np.ndarray, texts: list[str], competitors: list[tuple[str, ...]]
+    ) -> np.ndarray:
+        """The detector's features, leaning less on the context and the cues, with each
+        sentence that names a competitor embedded with the name replaced, and flagged."""
         dim = (x.shape[1] - len(CATEGORIES) - 3) // 2
         context_scale = CATEGORY_CONTEXT_WEIGHT / DETECT_CONTEXT_WEIGHT
         cue_scale = CATEGORY_CUE_WEIGHT / DETECT_CUE_WEIGHT
+        sentence = x[:, :dim].copy()
+        masked = [mask_competitors(t, c) for t, c in zip(texts, competitors, strict=True)]
+        named = [i for i, (m, t) in enumerate(zip(masked, texts, strict=True)) if m != t]
+        if named:
+            sentence[named] = self.embed([masked[i] for i in named])
+        flag = np.zeros((len(texts), 1), dtype=np.float32)
+        flag[named] = NAMED_COMPETITOR_WEIGHT
         return np.hstack(
-            [x[:, :dim], context_scale * x[:, dim : 2 * dim], cue_scale * x[:, 2 * dim :]]
+            [sentence, context_scale * x[:, dim : 2 * dim], cue_scale * x[:, 2 * dim :], flag]
         )
 
     def fit(self) -> tuple[Linear, Linear]:
@@ -228,8 +259,12 @@ class ClassifierDetector:
         detector = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced")
         detector.fit(x, y, sample_weight=weights)
         categories = np.array([e.category for e in buyers] * 2, dtype=object)[y]
+        objections = [e for e in buyers if e.category is not None] * 2
+        features = self.category_features(
+            x[y], [e.text for e in objections], [e.competitors for e in objections]
+        )
         classifier = LogisticRegression(C=1.0, max_iter=3000)
-        classifier.fit(self.category_features(x[y]), categories, sample_weight=weights[y])
+        classifier.fit(features, categories, sample_weight=weights[y])
         return Linear.of(detector), Linear.of(classifier)
 
     def probabilities(
@@ -239,9 +274,10 @@ class ClassifierDetector:
         if not sentences:
             return np.zeros(0), []
         detector, classifier = self.fit()
-        x = self.features([s.text for s in sentences], [s.context for s in sentences], vectors)
-        categories = classifier.predict(self.category_features(x))
-        return detector.predict_proba(x)[:, 1], categories
+        texts = [s.text for s in sentences]
+        x = self.features(texts, [s.context for s in sentences], vectors)
+        features = self.category_features(x, texts, [self.competitors] * len(texts))
+        return detector.predict_proba(x)[:, 1], classifier.predict(features)
 
     def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]:
         keep = [i for i, s in enumerate(sentences) if is_buyer(s)]
@@ -346,13 +382,10 @@ def name_variants(name: str) -> set[str]:
     return {v for v in variants if len(v) >= 2}
 
 
-def find_competitors(text: str, competitors: list[str]) -> list[str]:
+def find_competitors(text: str, competitors: Iterable[str]) -> list[str]:
     """Configured competitors named in the text (however spaced), then unknown alternatives."""
-    found = []
-    squashed = _squash(text)
-    for name in competitors:
-        if any(_contains_word_run(text, squashed, v) for v in name_variants(name)):
-            found.append(name)
+    words = _words(text)
+    found = [name for name in competitors if _name_runs(words, name_variants(name))]
     known = {_squash(n) for n in found}
     for match in _ALTERNATIVE.finditer(text):
         candidate = match.group(1).strip(" .,")
@@ -363,17 +396,44 @@ def find_competitors(text: str, competitors: list[str]) -> list[str]:
     return found
 
 
-def _contains_word_run(text: str, squashed: str, variant: str) -> bool:
-    """True when consecutive words of the text spell the variant (so 'hubs pot' = 'hubspot')."""
-    if variant not in squashed:
-        return False
-    words = [_squash(w) for w in text.split()]
-    for i in range(len(words)):
-        joined = ""
-        for word in words[i : i + 4]:
-            joined += word
-            if joined in (variant, variant + "s"):  # possessives: "Deputy's"
-                return True
-            if len(joined) >= len(variant):
+def mask_competitors(text: str, competitors: Iterable[str]) -> str:
+    """The text with each configured competitor's name (however spaced) replaced by
+    COMPETITOR_WORDS."""
+    variants = set().union(*(name_variants(n) for n in competitors))
+    if not variants:
+        return text
+    tokens = _words(text)
+    out, last = [], 0
+    for first, after in _name_runs(tokens, variants):
+        start, end, word = tokens[first][0], tokens[after - 1][1], tokens[after - 1][2]
+        end -= len(word) - len(word.rstrip(".,;:!?)"))
+        possessive = "'s" if re.search(r"['’]s\W*$", word) else ""
+        out += [text[last:start], COMPETITOR_WORDS + possessive]
+        last = end
+    return "".join(out) + text[last:]
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]
+
+
+def _name_runs(words: list[tuple[int, int, str]], variants: set[str]) -> list[tuple[int, int]]:
+    """[first, after) word ranges whose words spell one of the variants when joined (so
+    'hubs pot' = 'hubspot'), possessives included ("Deputy's")."""
+    squashed = [_squash(w) for _, _, w in words]
+    runs, i = [], 0
+    while i < len(words):
+        joined, match = "", 0
+        for j in range(i, min(i + 4, len(words))):
+            joined += squashed[j]
+            if joined in variants or (joined.endswith("s") and joined[:-1] in variants):
+                match = j + 1
                 break
-    return False
+            if not joined or len(joined) >= max(map(len, variants)) + 1:
+                break
+        if match:
+            runs.append((i, match))
+            i = match
+        else:
+            i += 1
+    return runs

@@ -23,7 +23,7 @@ from objections.detect import ClassifierDetector, KeywordDetector, find_competit
 from objections.embed import mask_specifics
 from objections.ingest import parse_transcript
 from objections.models import CATEGORIES, Call, Objection, Sentence, Theme
-from objections.pipeline import Pipeline, RunOptions
+from objections.pipeline import Pipeline, RunOptions, RunResult
 from objections.roles import assign_roles
 from objections.sentences import call_sentences
 from objections.themes import build_themes
@@ -95,7 +95,11 @@ def _words(text: str) -> set[str]:
 
 def align(predicted: list[Sentence], gold: list[GoldSentence]) -> dict[int, int]:
     """Map predicted sentence positions to gold ones in the same call by word overlap, so a
-    different sentence split (or an ASR transcript) still lines up."""
+    different sentence split (or an ASR transcript) still lines up. A candidate shares 60% of
+    the shorter sentence's words; of the candidates the most similar overall wins (not the
+    first): a short "Okay." whose one word a long objection also holds never takes the
+    objection's place, and an ASR sentence that runs a short reply into an objection lines up
+    with the objection."""
     by_call: dict[str, list[int]] = defaultdict(list)
     for g, labelled in enumerate(gold):
         by_call[labelled.call_id].append(g)
@@ -103,18 +107,22 @@ def align(predicted: list[Sentence], gold: list[GoldSentence]) -> dict[int, int]
     gold_words = [_words(g.text) for g in gold]
     for p, sentence in enumerate(predicted):
         words = _words(sentence.text)
-        best, best_score = -1, 0.0
+        best, best_score = -1, (0.0, 0.0)
         for g in by_call.get(sentence.call_id, []):
-            overlap = len(words & gold_words[g]) / max(1, min(len(words), len(gold_words[g])))
-            if overlap > best_score:
-                best, best_score = g, overlap
-        if best >= 0 and best_score >= 0.6:
+            shared = len(words & gold_words[g])
+            contained = shared / max(1, min(len(words), len(gold_words[g])))
+            score = (shared / max(1, len(words | gold_words[g])), contained)
+            if contained >= 0.6 and score > best_score:
+                best, best_score = g, score
+        if best >= 0:
             mapping[p] = best
     return mapping
 
 
 def detection_scores(
-    predicted: list[Objection], sentences: list[Sentence], gold: list[GoldSentence]
+    predicted: list[Objection],
+    sentences: list[Sentence],
+    gold: list[GoldSentence],
 ) -> dict[str, Any]:
     """Precision, recall, F1 over buyer sentences; category accuracy on the true positives."""
     index = {(s.call_id, s.index): n for n, s in enumerate(sentences)}
@@ -291,11 +299,10 @@ def evaluate(root: Path, out: Path, pipeline: Pipeline, config: Config) -> dict[
     gold_set = load_gold(root)
     gold = [g for path in gold_set.calls for g in gold_sentences(path)]
     buyer_gold = [g for g in gold if g.role == "buyer"]
-    result = pipeline.run(
-        RunOptions(inputs=gold_set.calls, out=out, config=config, assets=gold_set.assets)
+    run = run_detections(
+        pipeline, RunOptions(inputs=gold_set.calls, out=out, config=config, assets=gold_set.assets)
     )
-    sentences = [s for c in pipeline.calls.values() for s in call_sentences(c) if s.role != "rep"]
-    objections = _run_objections(pipeline, sentences)
+    result, sentences, objections = run.result, run.sentences, run.objections
     keyword = KeywordDetector().detect(sentences, np.zeros((len(sentences), 1)))
     themes, predicted = theme_scores(pipeline, gold, config)
     return {
@@ -310,6 +317,65 @@ def evaluate(root: Path, out: Path, pipeline: Pipeline, config: Config) -> dict[
             result.doc, pipeline.last_objections, sentences, buyer_gold, gold_set.trends
         ),
         "roles_heuristic_accuracy": role_accuracy(gold_set.calls, gold_set.company.reps),
+    }
+
+
+@dataclass
+class RunDetections:
+    """A pipeline run, its buyer sentences and the objections found among them."""
+
+    result: RunResult
+    sentences: list[Sentence]
+    objections: list[Objection]
+
+
+def run_detections(pipeline: Pipeline, options: RunOptions) -> RunDetections:
+    """Run the pipeline and collect what detection is scored on."""
+    result = pipeline.run(options)
+    sentences = [s for c in pipeline.calls.values() for s in call_sentences(c) if s.role != "rep"]
+    return RunDetections(result, sentences, _run_objections(pipeline, sentences))
+
+
+def evaluate_run(run: RunDetections, labelled: list[Path]) -> dict[str, Any]:
+    """Detection and the run's own themes, scored against labelled calls (devset JSON) for a run
+    on any rendering of the same calls (their JSON, or recordings named by call id): sentences
+    line up by word overlap within a call (`align_closest`), so an ASR transcript is scored
+    too."""
+    gold = [g for path in labelled for g in gold_sentences(path) if g.role == "buyer"]
+    unknown = sorted({s.call_id for s in run.sentences} - {g.call_id for g in gold})
+    if unknown:
+        raise ValueError(f"no labelled call for {', '.join(unknown)}: name inputs by call id")
+    return {
+        "calls": run.result.calls,
+        "failed": [{"file": f, "error": e} for f, e in run.result.failed],
+        "buyer_sentences": len(gold),
+        "detection": detection_scores(run.objections, run.sentences, gold),
+        "run_themes": run_theme_scores(run.objections, run.sentences, gold),
+    }
+
+
+def run_theme_scores(
+    objections: list[Objection], sentences: list[Sentence], gold: list[GoldSentence]
+) -> dict[str, Any]:
+    """ARI/NMI of the run's themes against the gold themes, over the detected objections that
+    line up with a labelled one: detection and clustering judged together, unlike
+    `theme_scores`. An objection left out of every theme counts as a theme of its own."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    mapping = align(sentences, gold)
+    index = {(s.call_id, s.index): n for n, s in enumerate(sentences)}
+    truth, predicted = [], []
+    for n, objection in enumerate(objections):
+        g = mapping.get(index[(objection.sentence.call_id, objection.sentence.index)])
+        if g is not None and gold[g].theme:
+            truth.append(gold[g].theme)
+            predicted.append(objection.theme_id or f"other-{n}")
+    if not truth:
+        return {"ari": 0.0, "nmi": 0.0, "objections": 0}
+    return {
+        "ari": round(float(adjusted_rand_score(truth, predicted)), 3),
+        "nmi": round(float(normalized_mutual_info_score(truth, predicted)), 3),
+        "objections": len(truth),
     }
 
 
