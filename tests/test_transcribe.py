@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import objections.transcribe as transcribe_module
 from objections.config import TranscribeConfig
 from objections.errors import InputError
 from objections.models import Turn
@@ -25,6 +26,7 @@ from objections.transcribe import (
     WhisperTranscriber,
     compression_ratio,
     decode_batches,
+    decode_windows,
     encoder_frames,
     fixed_spans,
     group_spans,
@@ -33,6 +35,7 @@ from objections.transcribe import (
     merge_segments,
     sounding_regions,
     spelling_hotwords,
+    stream_speech,
 )
 
 RATE = SAMPLE_RATE
@@ -241,9 +244,8 @@ def test_vad_skips_long_digital_silence_but_keeps_the_sound_and_its_edges() -> N
 
 def test_batches_hold_one_encoded_length_and_similar_durations() -> None:
     lengths = [1000, 1600, 1000, 1000, 1600] + [1000] * 10
-    features = [np.zeros((80, n), np.float32) for n in lengths]
     durations = [3.0, 12.0, 1.0, 2.0, 13.0] + [float(i) for i in range(10)]
-    batches = decode_batches(features, durations)
+    batches = decode_batches(lengths, durations)
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     for batch in batches:
         assert len({lengths[i] for i in batch}) == 1 and len(batch) <= BATCH
@@ -263,7 +265,156 @@ def test_hotwords_are_the_terms_whisper_cannot_spell_alone() -> None:
 def test_the_id_names_the_decoding_so_stored_transcripts_are_not_reused_across_schemes() -> None:
     base = WhisperTranscriber(TranscribeConfig(), ["NetSuite"])
     assert base.id == WhisperTranscriber(TranscribeConfig(), ["NetSuite"]).id
-    assert base.id.endswith(":spans2")
+    assert ":stream1:" in base.id
     assert base.id != WhisperTranscriber(TranscribeConfig(beam_size=1), ["NetSuite"]).id
     assert base.id != WhisperTranscriber(TranscribeConfig(), ["NetSuite", "Coupa"]).id
     assert base.id != WhisperTranscriber(TranscribeConfig(vad=False), ["NetSuite"]).id
+    # How mono calls are split into speakers changes their transcripts too.
+    assert base.id != WhisperTranscriber(TranscribeConfig(diarize=False), ["NetSuite"]).id
+    assert base.id != WhisperTranscriber(TranscribeConfig(speakers=2), ["NetSuite"]).id
+
+
+# --- streaming: windows, speech across window edges, decoding as the file goes by -------------
+
+
+def loud_runs(audio: np.ndarray) -> list[tuple[int, int]]:
+    """A stand-in for VAD: runs of samples above 0.05, joined across gaps under 0.3 s."""
+    loud = np.flatnonzero(np.abs(audio) > 0.05)
+    spans: list[list[int]] = []
+    for sample in loud:
+        if spans and sample - spans[-1][1] < seconds(0.3):
+            spans[-1][1] = int(sample) + 1
+        else:
+            spans.append([int(sample), int(sample) + 1])
+    return [(a, b) for a, b in spans]
+
+
+def test_windows_cover_the_file_in_order_and_load_channels_joins_them(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    left, right = (rng.normal(0, 0.1, seconds(7.3)).astype(np.float32) for _ in range(2))
+    path = write_wav(tmp_path / "call.wav", [left, right])
+    windows = list(decode_windows(path, seconds=2.0))
+    assert [len(w) for w in windows] == [2] * 4
+    assert [len(w[0]) for w in windows[:-1]] == [seconds(2.0)] * 3
+    whole = load_channels(path)
+    for channel in (0, 1):
+        assert np.array_equal(np.concatenate([w[channel] for w in windows]), whole[channel])
+        assert np.abs(whole[channel] - (left, right)[channel]).max() < 1e-3
+
+
+def test_identical_channels_are_found_mono_even_when_streamed_in_small_windows(
+    tmp_path: Path,
+) -> None:
+    voice = np.random.default_rng(4).normal(0, 0.1, seconds(30)).astype(np.float32)
+    path = write_wav(tmp_path / "dup.wav", [voice, voice])
+    windows = list(decode_windows(path, seconds=1.0))
+    assert all(len(w) == 1 for w in windows)
+    assert abs(sum(len(w[0]) for w in windows) - seconds(30)) <= 1
+
+
+def test_channels_identical_only_while_both_are_silent_stay_stereo(tmp_path: Path) -> None:
+    """A dialer recording starts with silence on both sides; it is still two channels, and the
+    silent start is kept on both so that times line up."""
+    quiet = np.zeros(seconds(5), np.float32)
+    left = np.concatenate([quiet, tone(3, 220), np.zeros(seconds(3), np.float32)])
+    right = np.concatenate([quiet, np.zeros(seconds(3), np.float32), tone(3, 330)])
+    windows = list(decode_windows(write_wav(tmp_path / "call.wav", [left, right]), seconds=1.0))
+    assert all(len(w) == 2 for w in windows)
+    joined = [np.concatenate([w[c] for w in windows]) for c in (0, 1)]
+    assert len(joined[0]) == len(joined[1]) == len(left)
+    assert np.abs(joined[0][seconds(5.5) : seconds(7.5)]).max() > 0.2
+    assert np.abs(joined[1][seconds(5.5) : seconds(7.5)]).max() < 0.01
+
+
+def test_speech_crossing_window_edges_is_found_whole() -> None:
+    """A 5 s burst over the edge between two 2-second windows (and one over three windows)
+    comes out as one span, the same spans as searching the whole signal at once."""
+    audio = np.zeros(seconds(20), np.float32)
+    for start, end in [(1.0, 1.5), (3.2, 8.2), (9.9, 10.4), (13.0, 17.5)]:
+        burst = tone(end - start, 300)
+        audio[seconds(start) : seconds(start) + len(burst)] = burst
+    windows = [[audio[i : i + seconds(2)]] for i in range(0, len(audio), seconds(2))]
+    pieces = [
+        (start, piece)
+        for complete in stream_speech(windows, lambda buffers: [loud_runs(b) for b in buffers])
+        for start, piece in complete[0]
+    ]
+    assert [(start, start + len(piece)) for start, piece in pieces] == loud_runs(audio)
+    assert len(pieces) == 4
+    assert all(np.array_equal(piece, audio[start : start + len(piece)]) for start, piece in pieces)
+
+
+def test_stretches_are_decoded_in_chunks_as_the_file_streams_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without VAD a 3-minute stereo call is cut into pieces; decoding sees each stretch's own
+    audio, a few stretches at a time (never the whole call), and the turns keep call time."""
+    rng = np.random.default_rng(5)
+    left, right = (rng.normal(0, 0.1, seconds(180)).astype(np.float32) for _ in range(2))
+    path = write_wav(tmp_path / "call.wav", [left, right])
+    monkeypatch.setattr(transcribe_module, "WINDOW", 7.0)
+    monkeypatch.setattr(transcribe_module, "DECODE_CHUNK", 3)
+    chunks: list[list[np.ndarray]] = []
+
+    def fake_decode(self: object, model: object, stretches: list[np.ndarray]) -> list:
+        chunks.append(stretches)
+        return [(f"words {len(chunks)}", -0.2) for _ in stretches]
+
+    monkeypatch.setattr(WhisperTranscriber, "_decode", fake_decode)
+    transcriber = WhisperTranscriber(TranscribeConfig(vad=False))
+    transcriber._model = object()  # no Whisper needed: decoding is faked
+    turns = transcriber.transcribe(path)
+    whole = load_channels(path)
+    spans, diarizer = transcriber.find_speech(path)
+    assert diarizer is None  # stereo
+    expected = group_spans(spans)
+    assert max(len(chunk) for chunk in chunks) <= 3 + 1 and len(chunks) > 2
+    decoded = [audio for chunk in chunks for audio in chunk]
+    assert len(decoded) == len(expected)
+    for (channel, start, end), audio in zip(expected, decoded, strict=True):
+        assert np.array_equal(audio, whole[channel][start:end])
+    assert {t.channel for t in turns} == {0, 1}
+    assert turns[-1].end == pytest.approx(180.0, abs=0.01)
+    assert [len(d) for d in [transcriber.decoded]] == [len(expected)]
+
+
+def test_a_mono_call_is_split_into_speakers_and_a_stereo_call_never_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two synthetic voices on one channel become "speaker 1" and "speaker 2" (no channel);
+    the same voices on two channels stay channels, whatever `diarize` says."""
+    from test_diarize import TURNS, TWO_VOICES, conversation
+
+    audio, truth = conversation(TURNS, TWO_VOICES)
+    monkeypatch.setattr(
+        transcribe_module, "speech_spans", lambda buffer: loud_runs(buffer)
+    )  # the synthetic voices are not speech to Silero
+    monkeypatch.setattr(
+        WhisperTranscriber,
+        "_decode",
+        lambda self, model, stretches: [("words", -0.2)] * len(stretches),
+    )
+    transcriber = WhisperTranscriber(TranscribeConfig())
+    transcriber._model = object()
+    mono = transcriber.transcribe(write_wav(tmp_path / "mono.wav", [audio]))
+    assert {t.speaker for t in mono} == {"speaker 1", "speaker 2"}
+    assert all(t.channel is None for t in mono)
+    # Each turn's speaker is the voice that spoke most of it.
+    for turn in mono:
+        voices = [v for s, e, v in truth if s / RATE < turn.end and e / RATE > turn.start]
+        assert voices and len(set(voices)) == 1
+    assert len(mono) == len(TURNS)
+    left = np.concatenate([a if v == 0 else np.zeros_like(a) for a, v in _by_voice(audio, truth)])
+    right = audio[: len(left)] - left
+    stereo = transcriber.transcribe(write_wav(tmp_path / "stereo.wav", [left, right]))
+    assert {t.speaker for t in stereo} == {"channel 0", "channel 1"}
+
+
+def _by_voice(audio: np.ndarray, truth: list[tuple[int, int, int]]) -> list[tuple[np.ndarray, int]]:
+    """The audio cut at the truth's boundaries, each part with the voice speaking in it (-1
+    for the pauses)."""
+    parts, at = [], 0
+    for start, end, voice in truth:
+        parts += [(audio[at:start], -1), (audio[start:end], voice)]
+        at = end
+    return [*parts, (audio[at:], -1)]

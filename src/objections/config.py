@@ -40,13 +40,17 @@ class TranscribeConfig:
     language: str = "en"
     # A call whose speech Whisper decodes with a mean log-probability below this is rejected as
     # not in `language`, rather than turned into invented text. Synthesized English calls measure
-    # -0.11 to -0.44; French, German, Spanish, Italian, Portuguese, Dutch -1.0 to -5.3 (README).
+    # -0.21 to -0.33; French, German, Spanish, Italian, Portuguese, Dutch -1.0 to -1.7 (README).
     min_logprob: float = -0.8
+    # Mono calls: tell the speakers apart by their voices (objections.diarize), so roles can
+    # be guessed; `speakers` is how many voices a call holds, 0 to estimate it (2 to 4).
+    diarize: bool = True
+    speakers: int = 0
 
 
 @dataclass
 class DetectConfig:
-    threshold: float = 0.5
+    threshold: float = 0.75
 
 
 @dataclass
@@ -78,10 +82,14 @@ class RankConfig:
 
 @dataclass
 class AssetsConfig:
-    # Thresholds on the coverage score (best asset's similarity plus twice its lead over the
-    # runner-up), calibrated on the devset and the bundled recordings; see README.
-    covered: float = 0.52
-    partial: float = 0.50
+    # Calibrated by benchmarks/asset_calibration.py (leave-one-set-out); see README.
+    # The best asset is on topic (else: gap) when the theme's centroid reaches this cosine with
+    # the mean of the asset's passage vectors.
+    on_topic: float = 0.59
+    # A buyer sentence is answered when some passage of the asset reaches this similarity ...
+    answered: float = 0.48
+    # ... and an on-topic asset is partial when more than this share of them is unanswered.
+    unanswered_share: float = 0.6
     top: int = 3
 
 

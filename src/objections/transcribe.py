@@ -1,7 +1,17 @@
 """Transcribe: audio to timed turns with faster-whisper (CTranslate2), one pass per stereo channel.
 
 Dialers record the rep and the buyer on separate channels; transcribing each channel alone gives
-speaker turns for free and lets VAD skip each side's silence.
+speaker turns for free and lets VAD skip each side's silence. A mono call has no channels to tell
+its speakers apart: objections.diarize labels its speech by voice, and each speaker's stretches
+are decoded as that speaker's turns ("speaker 1", "speaker 2"...). Stereo calls are never
+diarized: their channels are the speakers.
+
+Memory stays flat however long the call (measured with benchmarks/long_call_memory.py): the file
+is decoded WINDOW seconds at a time, twice. The first pass finds speech, window by window; speech
+still going at a window's end is carried into the next window and searched again whole, so no
+stretch is cut at a window's edge. The second pass cuts out each stretch's audio as it comes by
+and decodes DECODE_CHUNK stretches at a time. Reading the file twice costs little next to Whisper
+(decoding Ogg or FLAC runs hundreds of times faster than real time).
 
 How a call is decoded (each choice measured with benchmarks/transcribe_speed.py on 2 CPU cores):
 - Silero VAD finds each channel's stretches of speech, both channels at once; runs of digital
@@ -28,7 +38,7 @@ import hashlib
 import os
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -36,6 +46,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from objections.config import TranscribeConfig
+from objections.diarize import Diarizer
 from objections.errors import ConfigError, InputError
 from objections.models import Turn
 
@@ -61,7 +72,13 @@ SILENCE_FLOOR = 1e-4  # digital silence: every sample below -80 dBFS
 SILENT_RUN = 3.0  # seconds of digital silence that VAD skips...
 SILENCE_KEPT = 1.0  # ...but for this much on either side, which VAD needs to end a span
 VAD_WINDOW = 512  # Silero's window in samples
-VERSION = "spans2"  # the decoding scheme, part of `id`: stored transcripts name how they were made
+WINDOW = 60.0  # seconds of audio decoded, and searched for speech, at a time
+VAD_EDGE = 1.0  # speech this close to a window's end may go on: it is searched again, whole
+DECIDE_SOUND = 10.0  # seconds of sound identical on both channels: a mono call stored as stereo
+HOLD_AT_MOST = 600.0  # seconds of identical (silent) channels held before deciding stereo
+DECODE_CHUNK = 48  # stretches decoded together (in batches of BATCH) as the file streams by
+VERSION = "stream1"  # the decoding scheme, part of `id`: stored transcripts name how they were made
+DIARIZE_VERSION = "1"  # the diarizer's method, part of `id` (for mono calls)
 # Whisper's stock inventions on silence, music and noise.
 HALLUCINATIONS = re.compile(
     r"^\W*(thank you|thanks for watching|thank you for watching|you|bye|okay|"
@@ -97,31 +114,108 @@ def resolve_model(name: str) -> str:
 
 
 def load_channels(path: Path) -> list[np.ndarray]:
-    """Decode audio (any container PyAV reads) to 16 kHz float32, one array per channel."""
+    """The whole file at 16 kHz float32, one array per channel (a stereo file whose channels
+    are identical is one channel). Transcription streams instead (`decode_windows`)."""
+    channels: list[list[np.ndarray]] = []
+    for window in decode_windows(path):
+        channels = channels or [[] for _ in window]
+        for held, audio in zip(channels, window, strict=True):
+            held.append(audio)
+    return [np.concatenate(held) for held in channels]
+
+
+def decode_windows(path: Path, seconds: float | None = None) -> Iterator[list[np.ndarray]]:
+    """Decode audio (any container PyAV reads) to 16 kHz float32 in consecutive windows of
+    `seconds` (WINDOW by default; the last one shorter), one array per channel: memory stays
+    the same whatever the call's length. Two identical channels are a mono recording stored as
+    stereo: they come as one."""
     import av
-    from faster_whisper.audio import decode_audio
 
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise InputError(str(path), "no audio track")
-            channels = container.streams.audio[0].channels
+        container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
         raise InputError(str(path), f"not decodable audio ({_first_line(exc)})") from None
+    samples = 0
+    with container:
+        if not container.streams.audio:
+            raise InputError(str(path), "no audio track")
+        stereo = container.streams.audio[0].channels >= 2
+        chunks = _resampled(container, 2 if stereo else 1, path)
+        size = int((seconds or WINDOW) * SAMPLE_RATE)
+        for window in _mono_if_identical(_rewindowed(chunks, size)):
+            samples += len(window[0])
+            yield window
+    if not samples:
+        raise InputError(str(path), "audio track is empty")
+
+
+def _resampled(container: Any, channels: int, path: Path) -> Iterator[np.ndarray]:
+    """(channels, samples) float32 arrays at 16 kHz, frame by frame, as faster-whisper's
+    decode_audio makes them (through 16-bit; frames FFmpeg cannot decode are skipped)."""
+    import av
+
+    layout = "stereo" if channels == 2 else "mono"
+    resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
+    frames = container.decode(audio=0)
     try:
-        if channels >= 2:
-            left, right = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=True)
-            decoded = [left, right]
-        else:
-            decoded = [decode_audio(str(path), sampling_rate=SAMPLE_RATE)]
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                frame = None
+            except av.error.InvalidDataError:
+                continue
+            if frame is not None:
+                frame.pts = None  # resample whatever the timestamps say
+            for out in resampler.resample(frame):  # None flushes the resampler
+                pcm = out.to_ndarray().reshape(-1, channels).T
+                yield pcm.astype(np.float32) / 32768.0
+            if frame is None:
+                return
     except (av.error.FFmpegError, ValueError) as exc:
         raise InputError(str(path), f"audio is corrupt or truncated ({_first_line(exc)})") from None
-    if not any(len(c) for c in decoded):
-        raise InputError(str(path), "audio track is empty")
-    # Two identical channels are a mono recording stored as stereo.
-    if len(decoded) == 2 and np.allclose(decoded[0], decoded[1], atol=1e-4):
-        decoded = decoded[:1]
-    return decoded
+
+
+def _rewindowed(chunks: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """(channels, samples) chunks regrouped into windows of `size` samples (the last shorter)."""
+    pending: list[np.ndarray] = []
+    held = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        held += chunk.shape[1]
+        while held >= size:
+            joined = np.concatenate(pending, axis=1)
+            yield joined[:, :size]
+            pending, held = [joined[:, size:]], joined.shape[1] - size
+    if held:
+        yield np.concatenate(pending, axis=1)
+
+
+def _mono_if_identical(windows: Iterator[np.ndarray]) -> Iterator[list[np.ndarray]]:
+    """Each window as a list of channels; a stereo stream whose two channels are identical
+    (to 1e-4) becomes one channel. Decided on the way: identical windows are held until the
+    channels differ (stereo), or they have held DECIDE_SOUND seconds of sound (mono), or the
+    file ends (mono); digital silence tells nothing, so after HOLD_AT_MOST of it, stereo."""
+    held: list[np.ndarray] = []
+    sound = 0.0
+    mono: bool | None = None
+    for window in windows:
+        if mono is None and len(window) == 2:
+            if np.allclose(window[0], window[1], atol=1e-4):
+                held.append(window[0])
+                sound += sum(b - a for a, b in sounding_regions(window[0])) / SAMPLE_RATE
+                held_seconds = sum(len(audio) for audio in held) / SAMPLE_RATE
+                if sound < DECIDE_SOUND and held_seconds < HOLD_AT_MOST:
+                    continue
+                mono = sound >= DECIDE_SOUND
+                yield from ([audio] if mono else [audio, audio] for audio in held)
+                held = []
+                continue  # this window was among the held ones
+            mono = False
+            yield from ([audio, audio] for audio in held)
+            held = []
+        yield [window[0]] if mono or len(window) == 1 else [window[0], window[1]]
+    yield from ([audio] for audio in held)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -138,15 +232,20 @@ def _cores() -> int:
 class WhisperTranscriber:
     """faster-whisper (CTranslate2); the model loads on first use."""
 
-    def __init__(self, config: TranscribeConfig, vocabulary: list[str] | None = None) -> None:
+    def __init__(
+        self, config: TranscribeConfig, vocabulary: list[str] | None = None, cores: int = 0
+    ) -> None:
         self.config = config
         self.vocabulary = vocabulary or []
+        self.cores = cores  # CPU cores to use; 0: every core this process may run on
         vocab_hash = hashlib.sha256("\n".join(self.vocabulary).encode()).hexdigest()[:8]
         self.id = (
             f"faster-whisper:{config.model}:{config.compute_type}:beam{config.beam_size}"
             f":vad{int(config.vad)}:{config.language}:vocab-{vocab_hash}:{VERSION}"
+            f":{diarization_id(config)}"
         )
         self._model: Any = None
+        self._language: str | None = None  # detected, for a multilingual model without one set
         self.workers = 1
         # One entry per stretch of speech the last `transcribe` decoded: its channel, seconds,
         # and mean log-probability per token (None where Whisper made out no words; a repetition
@@ -166,7 +265,7 @@ class WhisperTranscriber:
             if compute_type == "auto":
                 compute_type = "float16" if device == "cuda" else "int8"
             # On the CPU: one single-threaded worker per core, each decoding its own batches.
-            cores = _cores()
+            cores = self.cores or _cores()
             self.workers = min(cores, 4) if device == "cpu" else 1
             threads = max(1, cores // self.workers) if device == "cpu" else 0
             try:
@@ -185,31 +284,86 @@ class WhisperTranscriber:
         return self._model
 
     def transcribe(self, path: Path) -> list[Turn]:
+        """The call's turns. The file is read twice, a window at a time, so memory does not grow
+        with the call's length: once to find speech (and, on a mono call, who speaks when),
+        then to decode the stretches of speech as their audio comes by."""
         self.decoded.clear()
-        channels = load_channels(path)
+        self._language = None
         model = self.model
-        if self.config.vad:
-            found = self._map(speech_spans, channels)
+        spans, diarizer = self.find_speech(path)
+        stereo = len(spans) > 1
+        if diarizer is not None:
+            stretches = speaker_stretches(diarizer.segments())
+            speakers = [f"speaker {label + 1}" for label, _, _ in stretches]
         else:
-            found = [fixed_spans(len(audio)) for audio in channels]
-        stretches = group_spans(found)
-        decoded = self._decode(model, [channels[c][start:end] for c, start, end in stretches])
-        stereo = len(channels) > 1
+            stretches = group_spans(spans)
+            speakers = [f"channel {c}" if stereo else "speaker" for c, _, _ in stretches]
+        decoded = self._decode_stream(model, path, stretches, stereo)
         turns = []
-        for (channel, start, end), (text, logprob) in zip(stretches, decoded, strict=True):
-            self.decoded.append((channel, (end - start) / SAMPLE_RATE, logprob))
+        for (channel, start, end), speaker, (text, logprob) in zip(
+            stretches, speakers, decoded, strict=True
+        ):
+            self.decoded.append((channel if stereo else 0, (end - start) / SAMPLE_RATE, logprob))
             if text:
-                speaker = f"channel {channel}" if stereo else "speaker"
-                turns.append(
-                    Turn(
-                        speaker,
-                        start / SAMPLE_RATE,
-                        end / SAMPLE_RATE,
-                        text,
-                        channel=channel if stereo else None,
-                    )
-                )
+                turns.append(Turn(speaker, start / SAMPLE_RATE, end / SAMPLE_RATE, text,
+                                  channel=channel if stereo else None))  # fmt: skip
         return merge_segments(turns)
+
+    def find_speech(self, path: Path) -> tuple[list[list[tuple[int, int]]], Diarizer | None]:
+        """Each channel's spans of speech; for a mono call (with `diarize`), the diarizer that
+        has heard them."""
+
+        def find(buffers: list[np.ndarray]) -> list[list[tuple[int, int]]]:
+            if self.config.vad:
+                return self._map(speech_spans, buffers)
+            return [fixed_spans(len(audio)) for audio in buffers]
+
+        spans: list[list[tuple[int, int]]] = []
+        diarizer = None
+        for found in stream_speech(decode_windows(path), find):
+            if not spans:
+                spans = [[] for _ in found]
+                if len(found) == 1 and self.config.diarize:
+                    diarizer = Diarizer(self.config.speakers)
+            for channel, pieces in enumerate(found):
+                for start, audio in pieces:
+                    spans[channel].append((start, start + len(audio)))
+                    if diarizer is not None:
+                        diarizer.add(audio, start)
+        return spans, diarizer
+
+    def _decode_stream(
+        self, model: Any, path: Path, stretches: list[tuple[int, int, int]], stereo: bool
+    ) -> list[tuple[str, float | None]]:
+        """Each stretch's text and log-probability, decoded DECODE_CHUNK stretches at a time as
+        the file is read again; only the audio of stretches not yet complete is kept."""
+        results: list[tuple[str, float | None]] = []
+        queue: list[np.ndarray] = []
+        buffers: list[np.ndarray] = []
+        offset = 0
+        waiting = 0  # index of the first stretch whose audio is not in the queue yet
+        for window in decode_windows(path):
+            if buffers:
+                window = [np.concatenate([b, w]) for b, w in zip(buffers, window, strict=True)]
+            buffers = window
+            available = offset + len(buffers[0])
+            while waiting < len(stretches) and stretches[waiting][2] <= available:
+                channel, start, end = stretches[waiting]
+                queue.append(
+                    buffers[channel if stereo else 0][start - offset : end - offset].copy()
+                )
+                waiting += 1
+            if len(queue) >= DECODE_CHUNK:
+                results.extend(self._decode(model, queue))
+                queue = []
+            keep = stretches[waiting][1] if waiting < len(stretches) else available
+            keep = min(keep, available)
+            buffers = [b[keep - offset :] for b in buffers]
+            offset = keep
+        for channel, start, end in stretches[waiting:]:  # past the end (rounding): what there is
+            queue.append(buffers[channel if stereo else 0][start - offset : end - offset].copy())
+        results.extend(self._decode(model, queue))
+        return results
 
     def _map(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
         """fn over items, on the model's workers (in order)."""
@@ -230,18 +384,18 @@ class WhisperTranscriber:
 
         if not stretches:
             return []
-        features = [_features(model.feature_extractor, audio) for audio in stretches]
 
-        def encode(feature: np.ndarray) -> np.ndarray:
+        def encode(audio: np.ndarray) -> np.ndarray:
+            feature = _features(model.feature_extractor, audio)
             storage = ctranslate2.StorageView.from_array(feature[None])
             return np.array(model.model.encode(storage, to_cpu=True))
 
-        encoded = self._map(encode, features)
-        language = self.config.language or None
-        if model.model.is_multilingual and not language:
+        encoded = self._map(encode, stretches)
+        language = self.config.language or self._language
+        if model.model.is_multilingual and not language:  # told by the first chunk's longest
             longest = max(range(len(stretches)), key=lambda i: len(stretches[i]))
             memory = ctranslate2.StorageView.from_array(encoded[longest])
-            language = model.model.detect_language(memory)[0][0][0][2:-2]
+            language = self._language = model.model.detect_language(memory)[0][0][0][2:-2]
         tokenizer = Tokenizer(
             model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language
         )
@@ -280,7 +434,7 @@ class WhisperTranscriber:
                 out.append((text if kept else "", logprob))
             return out
 
-        batches = decode_batches(features, seconds)
+        batches = decode_batches([encoder_frames(len(audio)) for audio in stretches], seconds)
         decoded: dict[int, tuple[str, float | None]] = {}
         for batch, results in zip(batches, self._map(generate, batches), strict=True):
             decoded.update(zip(batch, results, strict=True))
@@ -357,12 +511,12 @@ def encoder_frames(samples: int) -> int:
     return min(MAX_FRAMES, max(MIN_FRAMES, frames))
 
 
-def decode_batches(features: list[np.ndarray], seconds: list[float]) -> list[list[int]]:
+def decode_batches(frames: list[int], seconds: list[float]) -> list[list[int]]:
     """Indices of stretches decoded together: the same encoded length (one batch is one
     tensor), similar durations (a batch runs as long as its longest text), at most BATCH."""
     by_length: dict[int, list[int]] = {}
-    for i, feature in enumerate(features):
-        by_length.setdefault(feature.shape[-1], []).append(i)
+    for i, length in enumerate(frames):
+        by_length.setdefault(length, []).append(i)
     batches: list[list[int]] = []
     for length in sorted(by_length):
         members = sorted(by_length[length], key=lambda i: (seconds[i], i))
@@ -440,6 +594,57 @@ def fixed_spans(samples: int) -> list[tuple[int, int]]:
     return [(start, min(samples, start + size)) for start in range(0, samples, size)]
 
 
+def diarization_id(config: TranscribeConfig) -> str:
+    """How mono calls are split into speakers, for the transcriber's id."""
+    if not config.diarize:
+        return "mono1"
+    return f"diarize-{DIARIZE_VERSION}-{config.speakers or 'auto'}"
+
+
+def stream_speech(
+    windows: Iterable[list[np.ndarray]],
+    find: Callable[[list[np.ndarray]], list[list[tuple[int, int]]]],
+) -> Iterator[list[list[tuple[int, np.ndarray]]]]:
+    """Speech in a stream of windows: for each window, each channel's spans that are complete,
+    as (first sample in the call, audio). `find` gives spans in each channel's buffer. Speech
+    still going within VAD_EDGE of a window's end is not cut there: the buffer from where that
+    span starts is carried into the next window and searched again, whole."""
+    carry: list[np.ndarray] = []
+    offsets: list[int] = []
+    stream = iter(windows)
+    window = next(stream, None)
+    while window is not None:
+        following = next(stream, None)
+        if not carry:
+            carry, offsets = [np.zeros(0, np.float32) for _ in window], [0] * len(window)
+        buffers = [np.concatenate([c, w]) for c, w in zip(carry, window, strict=True)]
+        complete = []
+        for channel, (buffer, spans) in enumerate(zip(buffers, find(buffers), strict=True)):
+            cut = len(buffer) if following is None else settled_until(spans, len(buffer))
+            complete.append([(offsets[channel] + a, buffer[a:b]) for a, b in spans if b <= cut])
+            cut -= (offsets[channel] + cut) % VAD_WINDOW  # VAD's windows fall as in the whole file
+            carry[channel] = buffer[cut:]
+            offsets[channel] += cut
+        yield complete
+        window = following
+
+
+def settled_until(spans: list[tuple[int, int]], size: int) -> int:
+    """Where a buffer of `size` samples can be cut without cutting speech: before the first
+    span that reaches within VAD_EDGE of its end (but never keeping more than two stretches)."""
+    edge = size - int(VAD_EDGE * SAMPLE_RATE)
+    cut = min([a for a, b in spans if b > edge] + [edge])
+    return max(cut, size - int(2 * MAX_STRETCH * SAMPLE_RATE), 0)
+
+
+def speaker_stretches(segments: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """(speaker, start, end) stretches to decode from a diarizer's labelled pieces: one
+    speaker's consecutive pieces join as a channel's spans do (`group_spans`)."""
+    count = 1 + max((label for _, _, label in segments), default=-1)
+    return group_spans([[(a, b) for a, b, label in segments if label == speaker]
+                        for speaker in range(count)])  # fmt: skip
+
+
 def group_spans(spans: list[list[tuple[int, int]]]) -> list[tuple[int, int, int]]:
     """(channel, start, end) stretches to decode, in time order: a channel's consecutive spans
     join while under TURN_GAP apart, with no span of another channel starting between them, and
@@ -483,7 +688,8 @@ def merge_segments(segments: list[Turn]) -> list[Turn]:
     turns: list[Turn] = []
     for seg in sorted(segments, key=lambda s: (s.start, s.channel or 0)):
         last = turns[-1] if turns else None
-        if last and last.channel == seg.channel and seg.start - last.end < TURN_GAP:
+        same = last is not None and (last.channel, last.speaker) == (seg.channel, seg.speaker)
+        if last is not None and same and seg.start - last.end < TURN_GAP:
             last.text = f"{last.text} {seg.text}"
             last.end = max(last.end, seg.end)
         else:
