@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import time
 import wave
 from pathlib import Path
 
 import numpy as np
 
+from objections.errors import InputError
 from objections.models import Turn
 
 DIM = 64
@@ -126,3 +129,67 @@ def write_transcript_call(path: Path, call_id: str, day: str, objections: list[s
         "turns": turns,
     }
     path.write_text(json.dumps(doc))
+
+
+class LoggingScriptTranscriber(ScriptTranscriber):
+    """A ScriptTranscriber that can run in another process or on a Ray actor: it is picklable,
+    and it counts its work by appending "name pid sha256-of-the-bytes-it-read" to `log`, so a
+    test sees which files were transcribed, where, and that their bytes arrived whole. Names in
+    `fail` raise what they map to ("input": bad audio; anything else: a bug); `delay` seconds
+    per file make a run slow enough to kill."""
+
+    def __init__(
+        self,
+        scripts: dict[str, list[Turn]],
+        log: Path,
+        delay: float = 0.0,
+        fail: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(scripts)
+        self.log, self.delay, self.fail = log, delay, fail or {}
+
+    def transcribe(self, path: Path) -> list[Turn]:
+        time.sleep(self.delay)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with self.log.open("a") as fh:
+            fh.write(f"{path.name} {os.getpid()} {digest}\n")
+        if path.name in self.fail:
+            if self.fail[path.name] == "input":
+                raise InputError(str(path), "scripted bad audio")
+            raise RuntimeError(self.fail[path.name])
+        return super().transcribe(path)
+
+
+def logged(log: Path) -> list[tuple[str, int, str]]:
+    """LoggingScriptTranscriber's log: (file name, process id, sha256) per transcription."""
+    if not log.exists():
+        return []
+    rows = [line.split() for line in log.read_text().splitlines()]
+    return [(name, int(pid), sha) for name, pid, sha in rows]
+
+
+def subprocess_components(config: object) -> object:
+    """For OBJECTIONS_COMPONENTS="fakes:subprocess_components": the CLI in a subprocess with a
+    slow logging fake transcriber (scripts from the JSON file FAKE_SCRIPTS, log FAKE_LOG, delay
+    FAKE_DELAY), the counting embedder and the keyword detector."""
+    from objections.detect import KeywordDetector
+    from objections.pipeline import Components
+
+    scripts = {
+        name: [Turn(**t) for t in turns]
+        for name, turns in json.loads(Path(os.environ["FAKE_SCRIPTS"]).read_text()).items()
+    }
+    transcriber = LoggingScriptTranscriber(
+        scripts, Path(os.environ["FAKE_LOG"]), float(os.environ.get("FAKE_DELAY", "0"))
+    )
+    return Components(transcriber, CountingEmbedder(), KeywordDetector())
+
+
+class CoresTranscriber:
+    """Answers every file with one turn saying how many threads the libraries in this process
+    were told to use: where it runs, what share of the machine it takes."""
+
+    id = "fake-cores:v1"
+
+    def transcribe(self, path: Path) -> list[Turn]:
+        return [Turn("speaker", 0.0, 1.0, os.environ.get("OMP_NUM_THREADS", "unset"))]

@@ -17,6 +17,7 @@ from objections import __version__, report
 from objections.briefs import inside, template_errors
 from objections.config import find_beside, find_config, load_config
 from objections.errors import EXIT_OK, EXIT_SOME_FAILED, ObjectionsError
+from objections.executor import EXECUTORS, ExecutorSpec
 from objections.forget import forget
 from objections.pipeline import Pipeline, Progress, RunOptions, pending_transcription
 from objections.rank import rerank
@@ -123,6 +124,27 @@ def cli() -> None:
     help="Folder of templates overriding the shipped ones.",
 )
 @click.option("--force", is_flag=True, help="Overwrite briefs a writer has edited.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    envvar="OBJECTIONS_WORKERS",
+    help="Transcribe N calls at once, in N processes (env OBJECTIONS_WORKERS; default 1; "
+    "with --executor ray, actors, default one per CPU of the cluster).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    envvar="OBJECTIONS_EXECUTOR",
+    help="Where to transcribe: this machine, or a Ray cluster (env OBJECTIONS_EXECUTOR).",
+)
+@click.option(
+    "--ray-address",
+    envvar="OBJECTIONS_RAY_ADDRESS",
+    help="Ray cluster to use with --executor ray (default: start one here for the run; "
+    "env OBJECTIONS_RAY_ADDRESS).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or messages.")
 @_db_option
@@ -136,6 +158,9 @@ def run(
     until: str | None,
     templates: Path | None,
     force: bool,
+    workers: int | None,
+    executor: str,
+    ray_address: str | None,
     as_json: bool,
     quiet: bool,
     db: Path,
@@ -155,7 +180,9 @@ def run(
         until=parse_when(until),
         templates=templates,
         force=force,
+        executor=ExecutorSpec(executor, workers, ray_address),
     )
+    options.executor.check()  # before the store is touched: nothing is processed
     log = (lambda message: None) if quiet else _err
     if not quiet and config_file:
         _err(f"config: {config_file}")

@@ -3,6 +3,7 @@ match assets -> briefs + report. Orchestration only; each stage lives in its own
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import traceback
@@ -20,7 +21,16 @@ from objections import ingest, redact, report
 from objections.config import Config
 from objections.detect import ClassifierDetector, Detector, find_competitors
 from objections.embed import Embedder, SentenceTransformerEmbedder, mask_specifics
-from objections.errors import InputError, NothingToDo, ObjectionsError
+from objections.errors import ConfigError, InputError, NothingToDo, ObjectionsError
+from objections.executor import (
+    ExecutorSpec,
+    LocalExecutor,
+    Transcribed,
+    TranscriptionCrash,
+    WorkerFailed,
+    make_executor,
+    transcribe_one,
+)
 from objections.forget import run_sources
 from objections.models import Call, Objection, Sentence, Theme, Turn
 from objections.rank import Period, period_for, rank_themes, weekly_counts
@@ -63,6 +73,8 @@ class RunOptions:
     until: date | None = None
     templates: Path | None = None
     force: bool = False
+    # Where audio is transcribed: this process, N worker processes, or a Ray cluster.
+    executor: ExecutorSpec = field(default_factory=ExecutorSpec)
 
 
 @dataclass
@@ -102,18 +114,21 @@ class Pipeline:
     ) -> None:
         self.config = config
         self.store = store
-        parts = components or Components()
+        parts = components or components_from_env(config) or Components()
         self.transcriber = parts.transcriber or WhisperTranscriber(
             config.transcribe, config.company.vocabulary
         )
         self.embedder = parts.embedder or SentenceTransformerEmbedder(config.embed)
         self.detector = parts.detector or ClassifierDetector(
-            self.embed, self.embedder.id, config.detect.threshold
+            self.embed, self.embedder.id, config.detect.threshold, config.company.competitors
         )
         self.progress = progress or Progress()
         self.log = log
         self.calls: dict[str, Call] = {}
         self.last_objections: list[Objection] = []
+        self._hashes: dict[Path, str] = {}  # audio files' sha256, computed once per run
+        self._failed: dict[str, Transcribed] = {}  # audio (by sha256) that failed to transcribe
+        self._stored: dict[str, list[Turn]] = {}  # transcripts found in the store, by sha256
 
     # --- stage helpers ----------------------------------------------------------------------
 
@@ -140,10 +155,19 @@ class Pipeline:
             return np.zeros((0, 1), dtype=np.float32)
         return np.stack([found[k] for k in keys])
 
-    def load_calls(self, files: list[Path], manifest: dict[str, ingest.ManifestRow]) -> RunResult:
-        """Ingest every file; transcribe audio not yet in the store. Bad files are reported."""
+    def load_calls(
+        self,
+        files: list[Path],
+        manifest: dict[str, ingest.ManifestRow],
+        executor: ExecutorSpec | None = None,
+    ) -> RunResult:
+        """Ingest every file; transcribe audio not yet in the store. Bad files are reported.
+        Transcription comes first (on `executor`, each transcript saved as it completes); the
+        calls are then built in input order, so ids and outputs never depend on which worker
+        finished first."""
         result = RunResult()
         self.calls = {}
+        self.transcribe_pending(files, executor or ExecutorSpec(), result)
         seen: dict[str, str] = {}
         self.progress.start("Calls", len(files))
         for path in files:
@@ -155,7 +179,8 @@ class Pipeline:
             except ObjectionsError:
                 raise  # the model or the store is unusable: no point trying the next file
             except Exception as exc:  # a bug: name the file, keep the batch going
-                reason = f"internal error: {type(exc).__name__}: {exc}"
+                what = str(exc) if isinstance(exc, TranscriptionCrash) else _describe(exc)
+                reason = f"internal error: {what}"
                 result.failed.append((str(path), reason))
                 result.internal_errors += 1
                 self.log(f"error: {path}: {reason} (OBJECTIONS_DEBUG=1 for details)")
@@ -187,7 +212,7 @@ class Pipeline:
         if not path.exists():
             raise InputError(str(path), "no such file")
         ingest.check_type(path)
-        sha = ingest.sha256_file(path)
+        sha = self._hashes.get(path) or ingest.sha256_file(path)
         if self.store.is_forgotten(sha):
             return None
         kind = "audio" if ingest.is_audio(path) else "transcript"
@@ -200,16 +225,81 @@ class Pipeline:
         company = self.config.company
         return assign_roles(call, company.reps, self.config.audio.rep_channel, company.name)
 
+    def transcribe_pending(self, files: list[Path], spec: ExecutorSpec, result: RunResult) -> None:
+        """Transcribe the audio among `files` whose transcript is not stored yet, on the
+        executor `spec` names, saving each transcript the moment it is done: this process is
+        the store's only writer, and a killed run loses only what was in flight. Failures are
+        kept (by audio hash) for `transcript` to raise when that call is loaded."""
+        self._failed = {}
+        todo = self.untranscribed(files)
+        if not todo:
+            return
+        executor = make_executor(spec, self.transcriber, len(todo), self.log)
+        if len(todo) > 1 and not isinstance(executor, LocalExecutor):
+            self.log(f"transcribing {len(todo)} calls {executor.description}")
+        self.progress.start("Transcribing", len(todo))
+        try:
+            for done in executor.transcribe(list(todo)):
+                sha = todo[done.path]
+                if done.fatal:  # the model cannot run: nothing else can be transcribed either
+                    raise WorkerFailed(*done.fatal)
+                if done.turns is None:
+                    self._failed[sha] = done
+                else:
+                    self.store.save_transcript(sha, self.transcriber.id, done.turns, done.stats)
+                    result.transcribed += 1
+                self.progress.advance()
+        finally:
+            executor.close()
+            self.progress.finish()
+
+    def untranscribed(self, files: list[Path]) -> dict[Path, str]:
+        """Audio files (and their hashes) whose transcript by this model is not stored, each
+        recording once however many names it has. Files that cannot be hashed are left to
+        `load_call` to report; audio that fails its checks is kept as failed."""
+        self._hashes, self._stored = {}, {}
+        todo: dict[Path, str] = {}
+        wanted: set[str] = set()
+        for path in files:
+            if not (ingest.is_audio(path) and path.is_file()):
+                continue
+            try:
+                sha = self._hashes[path] = ingest.sha256_file(path)
+            except InputError:
+                continue
+            if sha in wanted or sha in self._failed or self.store.is_forgotten(sha):
+                continue
+            stored = self.store.transcript(sha, self.transcriber.id)
+            if stored is not None:
+                self._stored[sha] = stored  # read once: `transcript` takes it from here
+                continue
+            try:
+                ingest.check_audio(path)
+            except InputError as exc:
+                self._failed[sha] = Transcribed(path, problem=exc.reason)
+            except Exception as exc:  # a bug in the checks: this file only
+                self._failed[sha] = Transcribed(path, crash=_describe(exc))
+            else:
+                todo[path] = sha
+                wanted.add(sha)
+        return todo
+
     def transcript(self, path: Path, sha: str, result: RunResult) -> list[Turn]:
-        """An audio file's turns, from the store or transcribed now. Audio that is not a whole
-        track, holds no speech, or whose speech Whisper could only guess at is an InputError."""
-        turns = self.store.transcript(sha, self.transcriber.id)
+        """An audio file's turns, from the store (`transcribe_pending` put them there). Audio
+        that is not a whole track, holds no speech, or whose speech Whisper could only guess at
+        is an InputError."""
+        failed = self._failed.get(sha)
+        error = failed.error(path) if failed else None
+        if error:
+            raise error
+        turns = self._stored.pop(sha, None) or self.store.transcript(sha, self.transcriber.id)
         stats = self.store.transcript_stats(sha, self.transcriber.id)
-        if turns is None:
-            ingest.check_audio(path)
-            turns = self.transcriber.transcribe(path)
-            measured = getattr(self.transcriber, "stats", None)
-            stats = measured() if callable(measured) else None
+        if turns is None:  # not among the files `transcribe_pending` saw
+            outcome = transcribe_one(self.transcriber, path)
+            error = outcome.error(path)
+            if error:
+                raise error
+            turns, stats = outcome.turns or [], outcome.stats
             self.store.save_transcript(sha, self.transcriber.id, turns, stats)
             result.transcribed += 1
         problem = speech_problem(stats, self.config.transcribe)
@@ -237,6 +327,7 @@ class Pipeline:
         if not files:
             raise NothingToDo("no audio or transcript files found in the inputs")
         briefs_stage.check_templates(_dirs(options.templates))
+        options.executor.check()
         manifest, manifest_error = {}, None
         if options.manifest:
             try:
@@ -245,7 +336,7 @@ class Pipeline:
                 manifest_error = (exc.path, f"{exc.reason}; calls processed without it")
                 self.log(f"error: {exc.path}: {manifest_error[1]}")
         run_id = self.store.start_run()
-        result = self.load_calls(files, manifest)
+        result = self.load_calls(files, manifest, options.executor)
         if manifest_error:
             result.failed.insert(0, manifest_error)
         days = [date.fromisoformat(c.date) for c in self.calls.values() if c.date]
@@ -463,6 +554,26 @@ def ledger(calls: list[Call], objections: list[Objection]) -> dict[str, Any]:
                   for c in calls},
         "mentions": [[o.sentence.call_id, o.theme_id] for o in objections if o.theme_id],
     }  # fmt: skip
+
+
+def components_from_env(config: Config) -> Components | None:
+    """A development hook: OBJECTIONS_COMPONENTS="module:function" names a function that takes
+    the Config and returns the Components to run with. Tests use it to run the real command, in
+    a subprocess, with fake models; unset (always, in normal use), the default models run."""
+    target = os.environ.get("OBJECTIONS_COMPONENTS")
+    if not target:
+        return None
+    module, _, name = target.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"OBJECTIONS_COMPONENTS={target!r}: {exc}") from None
+    components: Components = factory(config)
+    return components
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _unique(call_id: str, taken: dict[str, Call]) -> str:
