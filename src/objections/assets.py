@@ -3,6 +3,11 @@
 An asset is split into passages, so a long page matches on the part that answers the concern.
 A theme's score for an asset is the mean, over the theme's objections, of the best passage
 similarity: an asset that answers most buyers scores higher than one that echoes a few words.
+
+Coverage (see `decide_coverage`): the best asset must be about the theme (the theme's centroid
+against the mean of the asset's passage vectors), else the theme is a gap; an asset on topic that
+leaves a large share of the buyers' sentences without a passage that answers them is partial, and
+those sentences are recorded as what the asset is missing.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import csv
 import hashlib
 import html
 import io
+import logging
 import re
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,24 +32,50 @@ from objections.models import Asset, AssetMatch, Coverage, Theme
 from objections.sentences import split_text
 
 EmbedFn = Callable[[list[str]], np.ndarray]
+ErrorFn = Callable[[str], None]
 PASSAGE_SENTENCES = 3
+MARKUP = (".md", ".markdown", ".html", ".htm")
+# Two unanswered buyer sentences this similar say the same thing: list it once.
+SAME_CONCERN = 0.8
+MISSING_LIMIT = 5
 
 
-def load_assets(path: Path) -> list[Asset]:
-    """Assets from a folder of Markdown/HTML files or from a CSV of title, url, type, summary."""
+def load_assets(path: Path, on_error: ErrorFn | None = None) -> list[Asset]:
+    """Assets from a folder of Markdown/HTML/PDF files or from a CSV of title, url, type, summary.
+
+    A PDF that cannot be read (encrypted, corrupt, no text) is reported through `on_error` as
+    one line naming the file (on stderr when no handler is given) and left out; the rest load.
+    """
     if not path.exists():
         raise ConfigError(f"{path}: assets path not found")
     if path.is_file():
         return _from_csv(path)
+    report = on_error or _to_stderr
     assets = []
     for file in sorted(path.rglob("*")):
-        if file.suffix.lower() in (".md", ".markdown", ".html", ".htm") and file.is_file():
+        suffix = file.suffix.lower()
+        if not file.is_file():
+            continue
+        if suffix in MARKUP:
             text = file.read_text(encoding="utf-8", errors="replace")
-            parse = _from_html if file.suffix.lower() in (".html", ".htm") else _from_markdown
+            parse = _from_html if suffix in (".html", ".htm") else _from_markdown
             assets.append(parse(file.stem, text))
-        elif file.suffix.lower() == ".csv":
+        elif suffix == ".pdf":
+            try:
+                assets.append(_from_pdf(file))
+            except AssetError as exc:
+                report(f"error: {file}: {exc} (asset skipped)")
+        elif suffix == ".csv":
             assets.extend(_from_csv(file))
     return assets
+
+
+class AssetError(Exception):
+    """One asset file cannot be read; the others still load."""
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def _asset(asset_id: str, title: str, url: str, kind: str, body: str) -> Asset:
@@ -89,6 +123,47 @@ def _from_html(asset_id: str, text: str) -> Asset:
     return _asset(asset_id, title, meta("url"), meta("type"), body)
 
 
+def _from_pdf(file: Path) -> Asset:
+    """Text of every page; the title from the PDF's metadata, else its first heading-like line."""
+    from pypdf import PdfReader
+
+    # pypdf logs its repairs of damaged files ("EOF marker not found"); the one line below says it.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(file)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise AssetError("the PDF is encrypted (save a copy without a password)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta = reader.metadata
+        title = str(meta.title or "").strip() if meta else ""
+    except AssetError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on damaged files; one file, one line
+        raise AssetError(f"not a readable PDF ({type(exc).__name__}: {exc})") from None
+    text = "\n".join(pages)
+    if not text.strip():
+        raise AssetError("no text in the PDF (a scan? run OCR on it first)")
+    if re.search(r"\.(docx?|pptx?|indd|pdf)$|^untitled", title, re.IGNORECASE):
+        title = ""  # what a word processor puts in the metadata is no title
+    title = title or _heading_line(text) or file.stem
+    return _asset(file.stem, title, "", "", _unwrap(text))
+
+
+def _heading_line(text: str) -> str | None:
+    """The first short line that does not end like a sentence: how a PDF's title reads."""
+    for line in text.splitlines()[:10]:
+        line = line.strip()
+        if 3 <= len(line) <= 120 and not line.endswith((".", ",", ";")):
+            return line
+    return None
+
+
+def _unwrap(text: str) -> str:
+    """Join the hard-wrapped lines of PDF text (and words hyphenated across them)."""
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def _from_csv(path: Path) -> list[Asset]:
     reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
     columns = {c.strip().lower() for c in reader.fieldnames or []}
@@ -110,7 +185,7 @@ def _slug(text: str) -> str:
 def passages(asset: Asset) -> list[str]:
     """The title, then windows of a few sentences, overlapping by one."""
     sentences = split_text(asset.text)
-    windows = [asset.title]
+    windows = [asset.title or asset.id]  # never empty: every asset has a passage
     step = max(1, PASSAGE_SENTENCES - 1)
     for i in range(0, max(1, len(sentences) - 1), step):
         windows.append(" ".join(sentences[i : i + PASSAGE_SENTENCES]))
@@ -118,7 +193,8 @@ def passages(asset: Asset) -> list[str]:
 
 
 class AssetIndex:
-    """Passage vectors for every asset, embedded once."""
+    """Passage vectors for every asset, embedded once (the embedder's cache makes a rerun embed
+    only passages whose text changed), and each asset's topic: the mean of its passages."""
 
     def __init__(self, assets: list[Asset], embed: EmbedFn) -> None:
         self.assets = assets
@@ -129,41 +205,104 @@ class AssetIndex:
             texts.extend(chunks)
             self.owner.extend([n] * len(chunks))
         self.vectors = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        self.topics = self._topics()
+
+    def _topics(self) -> np.ndarray:
+        if not self.assets:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([_unit(self._of(a).mean(axis=0)) for a in range(len(self.assets))])
+
+    def _of(self, asset: int) -> np.ndarray:
+        return self.vectors[np.asarray(self.owner) == asset]
+
+    def best_passages(self, member_vectors: np.ndarray) -> np.ndarray:
+        """assets x members: each member's best passage similarity within each asset."""
+        sims = member_vectors @ self.vectors.T
+        owner = np.asarray(self.owner)
+        return np.stack([sims[:, owner == a].max(axis=1) for a in range(len(self.assets))])
 
     def scores(self, member_vectors: np.ndarray) -> np.ndarray:
         """Per asset: mean over members of the best passage similarity."""
         if not self.assets or len(member_vectors) == 0:
             return np.zeros(len(self.assets))
-        sims = member_vectors @ self.vectors.T
-        owner = np.asarray(self.owner)
-        best = np.stack([sims[:, owner == a].max(axis=1) for a in range(len(self.assets))])
-        return best.mean(axis=1)
+        return self.best_passages(member_vectors).mean(axis=1)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+@dataclass
+class Features:
+    """What the coverage decision reads, for the best asset (benchmarks/asset_calibration.py
+    prints them for every labelled theme)."""
+
+    top: int  # index of the best asset
+    scores: np.ndarray  # every asset's score (mean best-passage similarity)
+    topic: float  # theme centroid against the best asset's topic vector
+    answered: np.ndarray  # per member: its best passage similarity within the best asset
+
+    @property
+    def best(self) -> float:
+        return float(self.scores[self.top])
+
+    @property
+    def lead(self) -> float:
+        """The best score's lead over the runner-up (the coverage rule before `topic` used it)."""
+        rest = np.delete(self.scores, self.top)
+        return self.best - float(rest.max()) if len(rest) else self.best
+
+
+def features(member_vectors: np.ndarray, index: AssetIndex) -> Features:
+    per_member = index.best_passages(member_vectors)
+    scores = per_member.mean(axis=1)
+    top = int(np.argmax(scores))
+    centroid = _unit(member_vectors.mean(axis=0))
+    return Features(top, scores, float(index.topics[top] @ centroid), per_member[top])
+
+
+def decide_coverage(found: Features, config: AssetsConfig) -> Coverage:
+    """gap when the best asset is not about the theme; partial when it is, but more than
+    `unanswered_share` of the buyers' sentences have no passage reaching `answered`; else
+    covered. Thresholds calibrated by benchmarks/asset_calibration.py (see README)."""
+    if found.topic < config.on_topic:
+        return "gap"
+    if unanswered_share(found, config) > config.unanswered_share:
+        return "partial"
+    return "covered"
+
+
+def unanswered_share(found: Features, config: AssetsConfig) -> float:
+    return float(np.mean(found.answered < config.answered)) if len(found.answered) else 0.0
+
+
+def missing_concerns(
+    texts: list[str], member_vectors: np.ndarray, found: Features, config: AssetsConfig
+) -> list[str]:
+    """The buyers' sentences no passage of the asset answers, one per distinct concern, the
+    least answered first: what an update of the asset has to add."""
+    kept: list[int] = []
+    for i in np.argsort(found.answered):
+        if found.answered[i] >= config.answered or len(kept) == MISSING_LIMIT:
+            break
+        if all(float(member_vectors[i] @ member_vectors[j]) < SAME_CONCERN for j in kept):
+            kept.append(int(i))
+    return [texts[i] for i in kept]
 
 
 def match_theme(
     theme: Theme, member_vectors: np.ndarray, index: AssetIndex, config: AssetsConfig
 ) -> None:
-    """Set the theme's best assets and its coverage."""
-    scores = index.scores(member_vectors)
-    order = np.argsort(-scores)[: config.top]
-    theme.assets = [AssetMatch(index.assets[i], round(float(scores[i]), 4)) for i in order]
-    theme.coverage = coverage(coverage_score(scores), config)
-
-
-def coverage_score(scores: np.ndarray) -> float:
-    """The best asset's score plus twice its lead over the runner-up. An asset that answers a
-    concern stands out from the rest of the library; one that only shares the topic does not,
-    and raw similarity alone overlaps between the two."""
-    if len(scores) == 0:
-        return 0.0
-    ranked = np.sort(scores)[::-1]
-    lead = ranked[0] - ranked[1] if len(ranked) > 1 else ranked[0]
-    return float(ranked[0] + 2 * lead)
-
-
-def coverage(score: float, config: AssetsConfig) -> Coverage:
-    if score >= config.covered:
-        return "covered"
-    if score >= config.partial:
-        return "partial"
-    return "gap"
+    """Set the theme's best assets and its coverage; for partial coverage, the best asset's
+    `missing`: the buyers' concerns it leaves unanswered."""
+    if not index.assets or len(member_vectors) == 0:
+        theme.assets, theme.coverage = [], "gap"
+        return
+    found = features(member_vectors, index)
+    order = np.argsort(-found.scores)[: config.top]
+    theme.assets = [AssetMatch(index.assets[i], round(float(found.scores[i]), 4)) for i in order]
+    theme.coverage = decide_coverage(found, config)
+    if theme.coverage == "partial":
+        texts = [o.sentence.text for o in theme.objections]
+        theme.assets[0].missing = missing_concerns(texts, member_vectors, found, config)

@@ -164,7 +164,8 @@ def brief_context(
             }
             for m in theme.assets
         ],
-        "missing": missing_terms(theme) if theme.coverage == "partial" else [],
+        "missing": missing_concerns(theme),
+        "missing_keywords": missing_terms(theme) if theme.coverage == "partial" else [],
         "lost_deals": theme.lost_deals,
     }
 
@@ -190,6 +191,14 @@ def competitor_lines(theme: Theme) -> list[dict[str, Any]]:
         said = [o.sentence.text for o in theme.objections if name in o.competitors]
         lines.append({"name": name, "mentions": len(said), "said": said[:2]})
     return lines
+
+
+def missing_concerns(theme: Theme) -> list[str]:
+    """For partial coverage: the buyers' sentences no passage of the best asset answers (one per
+    distinct concern, set by `assets.match_theme`): what an update of it has to add."""
+    if theme.coverage != "partial" or not theme.assets:
+        return []
+    return theme.assets[0].missing
 
 
 def missing_terms(theme: Theme) -> list[str]:

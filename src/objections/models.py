@@ -104,6 +104,8 @@ class Asset:
 class AssetMatch:
     asset: Asset
     score: float
+    # For partial coverage: the buyers' concerns (their sentences) no passage of it answers.
+    missing: list[str] = field(default_factory=list)
 
 
 @dataclass
