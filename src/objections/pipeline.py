@@ -406,7 +406,7 @@ class Pipeline:
         return kept, [o for o in other if _in_period(o, self.calls, period)]
 
     def match_assets(self, themes: list[Theme], path: Path | None) -> None:
-        found = assets_stage.load_assets(path) if path else []
+        found = assets_stage.load_assets(path, on_error=self.log) if path else []
         index = assets_stage.AssetIndex(found, self.embed)
         for theme in themes:
             if found:
@@ -484,7 +484,13 @@ def theme_entry(theme: Theme, calls: dict[str, Call]) -> dict[str, Any]:
         "competitors": theme.competitors,
         "quotes": [quote_entry(q, calls) for q in theme.quotes],
         "assets": [
-            {"id": m.asset.id, "title": m.asset.title, "url": m.asset.url, "score": m.score}
+            {
+                "id": m.asset.id,
+                "title": m.asset.title,
+                "url": m.asset.url,
+                "score": m.score,
+                "missing": m.missing,
+            }
             for m in theme.assets
         ],
         "coverage": theme.coverage,
