@@ -299,6 +299,21 @@ def test_the_thresholds_come_from_config() -> None:
     assert matched(ANSWERS_ONE, AssetsConfig(answered=0.3)).coverage == "covered"
 
 
+def test_the_old_coverage_settings_are_refused_with_what_replaced_them(tmp_path: Path) -> None:
+    from objections.config import load_config
+    from objections.errors import ConfigError
+
+    path = tmp_path / "objections.toml"
+    path.write_text("[assets]\ncovered = 0.52\npartial = 0.5\n")
+    with pytest.raises(ConfigError, match=r"covered, partial \(replaced by on_topic"):
+        load_config(path)
+    path.write_text("[transcribe]\nspeakers = -1\n")
+    with pytest.raises(ConfigError, match="speakers: must not be negative"):
+        load_config(path)
+    path.write_text("[transcribe]\nmin_logprob = -1.5\n")
+    assert load_config(path).transcribe.min_logprob == -1.5
+
+
 def test_a_partial_brief_lists_what_the_asset_misses() -> None:
     theme = matched({**ANSWERS_ONE, **OFF_TOPIC})
     context = brief_context(theme, {}, {}, "Acme", TODAY)

@@ -30,9 +30,10 @@ from objections.cli import main
 from objections.config import CompanyConfig, Config, PrivacyConfig
 from objections.detect import KeywordDetector
 from objections.errors import ConfigError, ObjectionsError
+from objections.forget import published_texts, purge_run
 from objections.pipeline import Components, Pipeline, RunOptions
 from objections.redact import iban_valid, luhn_valid, mask_names, name_pattern, redact
-from objections.store import Store
+from objections.store import Store, text_key
 
 Invoke = Callable[[list[str]], SimpleNamespace]
 
@@ -359,6 +360,20 @@ def test_forget_an_unknown_call_is_a_clear_error(
     assert "no call 'NOPE-9'" in result.output
 
 
+def test_forget_drops_a_calls_sentences_from_what_an_asset_is_missing() -> None:
+    gone, kept = "Our auditors want the SLA in writing.", "Who owns the data export?"
+    run = {
+        "doc": {"themes": [{"quotes": [], "assets": [{"id": "faq", "missing": [gone, kept]}]}]},
+        "briefs": [{"context": {"quotes": [], "missing": [gone, kept]}}],
+        "sources": {"calls": {"C-1": "abc"}, "texts": {"C-1": [text_key(gone)]}},
+    }
+    assert published_texts(run["doc"], run["briefs"]).count(gone) == 2
+    changed, _ = purge_run(run, "C-1", "abc")
+    assert changed
+    assert run["doc"]["themes"][0]["assets"][0]["missing"] == [kept]
+    assert run["briefs"][0]["context"]["missing"] == [kept]
+
+
 def test_forget_keeps_embeddings_another_call_shares(tmp_path: Path) -> None:
     """The same sentence said on two calls is embedded once; forgetting one call keeps it."""
     calls = tmp_path / "calls"
@@ -378,6 +393,33 @@ def test_forget_keeps_embeddings_another_call_shares(tmp_path: Path) -> None:
     assert not store.embeddings([store_key(SECURITY[0])], "fake-embedder:v1")
     with pytest.raises(ObjectionsError, match="no call 'A-1'"):
         forget(store, "A-1")
+
+
+def test_forget_removes_the_embeddings_the_detector_made_of_masked_sentences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The classifier embeds a sentence naming a competitor again, the name masked: that
+    embedding belongs to the call as well, and goes with it."""
+    from objections.detect import ClassifierDetector, mask_competitors
+    from objections.forget import forget
+
+    monkeypatch.setenv("OBJECTIONS_CACHE", str(tmp_path / "cache"))
+    said = "Honestly we're on Rivalsoft and it does the same thing for less, so why switch?"
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    write_transcript_call(calls / "A-1.json", "A-1", "2026-11-02", [said, PRICE[0]])
+    store = Store(tmp_path / "s.db")
+    config = Config(
+        company=CompanyConfig(name="Acme", reps=["Sam Seller"], competitors=["Rivalsoft"])
+    )
+    embedder = CountingEmbedder()
+    pipeline = Pipeline(config, store, Components(ScriptTranscriber({}), embedder))
+    assert isinstance(pipeline.detector, ClassifierDetector)
+    pipeline.run(RunOptions(inputs=[calls], out=tmp_path / "o", config=config))
+    masked = store_key(mask_competitors(said, ["Rivalsoft"]))
+    assert store.embeddings([masked], embedder.id)
+    forget(store, "A-1")
+    assert not store.embeddings([masked], embedder.id)
 
 
 def store_key(text: str) -> str:

@@ -326,6 +326,19 @@ def test_channels_identical_only_while_both_are_silent_stay_stereo(tmp_path: Pat
     assert np.abs(joined[1][seconds(5.5) : seconds(7.5)]).max() < 0.01
 
 
+def test_a_minute_of_the_same_sound_on_both_sides_does_not_make_a_stereo_call_mono(
+    tmp_path: Path,
+) -> None:
+    """Hold music or a recorder's announcement mixed to both channels, then the call: still two
+    channels all through, so the buyer's channel is never dropped."""
+    music = np.random.default_rng(5).normal(0, 0.1, seconds(70)).astype(np.float32)
+    left = np.concatenate([music, tone(5, 220), np.zeros(seconds(5), np.float32)])
+    right = np.concatenate([music, np.zeros(seconds(5), np.float32), tone(5, 330)])
+    windows = list(decode_windows(write_wav(tmp_path / "held.wav", [left, right])))
+    assert len(windows) >= 2 and all(len(w) == 2 for w in windows)
+    assert np.abs(np.concatenate([w[1] for w in windows])[seconds(76) : seconds(79)]).max() > 0.2
+
+
 def test_speech_crossing_window_edges_is_found_whole() -> None:
     """A 5 s burst over the edge between two 2-second windows (and one over three windows)
     comes out as one span, the same spans as searching the whole signal at once."""

@@ -159,13 +159,22 @@ def _input_folders(inputs: list[Path]) -> list[Path]:
     return [p if p.is_dir() else p.parent for p in inputs]
 
 
+# Settings that were renamed or replaced: what to write instead.
+REPLACED = {
+    "covered": "replaced by on_topic, answered and unanswered_share (README: Quality)",
+    "partial": "replaced by on_topic, answered and unanswered_share (README: Quality)",
+}
+
+
 def _build(cls: Any, raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a table")
     known = {f.name: f for f in fields(cls) if f.name != "source"}
     unknown = sorted(set(raw) - set(known))
     if unknown:
-        raise ConfigError(f"{where}: unknown setting(s): {', '.join(unknown)}")
+        hints = sorted({REPLACED[name] for name in unknown if name in REPLACED})
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        raise ConfigError(f"{where}: unknown setting(s): {', '.join(unknown)}{hint}")
     values: dict[str, Any] = {}
     default = cls()
     for name, value in raw.items():
@@ -178,7 +187,11 @@ def _build(cls: Any, raw: Any, where: str) -> Any:
 
 
 def _checked(value: Any, default: Any, where: str) -> Any:
-    """Accept a value of the default's type (ints where floats are expected)."""
+    """Accept a value of the default's type (ints where floats are expected); numbers are never
+    negative (no setting means anything below zero)."""
+    negative = isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0
+    if negative and not (isinstance(default, (int, float)) and default < 0):
+        raise ConfigError(f"{where}: must not be negative, got {value!r}")
     if isinstance(default, bool) or isinstance(value, bool):
         if isinstance(default, bool) and isinstance(value, bool):
             return value

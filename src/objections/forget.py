@@ -35,10 +35,14 @@ def published_texts(doc: dict[str, Any], contexts: list[dict[str, Any]]) -> list
     """Every buyer sentence a run's doc and briefs quote."""
     found = [q["text"] for t in doc.get("themes", []) for q in t.get("quotes", [])]
     found += [q["text"] for q in doc.get("other", {}).get("quotes", [])]
+    found += [
+        m for t in doc.get("themes", []) for a in t.get("assets", []) for m in a.get("missing", [])
+    ]
     for entry in contexts:
         context = entry["context"]
         found += [context.get("objection", ""), *(q["text"] for q in context.get("quotes", []))]
         found += [*context.get("questions", []), *context.get("buyer_questions", [])]
+        found += context.get("missing", [])  # what an asset leaves unanswered, in buyers' words
         found += [s for c in context.get("competitors", []) for s in c.get("said", [])]
     return [t for t in found if t]
 
@@ -95,6 +99,8 @@ def purge_run(run: dict[str, Any], call_id: str, sha256: str) -> tuple[bool, int
     quoted_keys = {text_key(t) for t in published_texts(doc, run["briefs"])}
     for theme in doc.get("themes", []):
         theme["quotes"] = keep(theme.get("quotes", []))
+        for asset in theme.get("assets", []):
+            asset["missing"] = [m for m in asset.get("missing", []) if not gone(m)]
     if "other" in doc:
         doc["other"]["quotes"] = keep(doc["other"].get("quotes", []))
     for entry in run["briefs"]:
@@ -102,7 +108,7 @@ def purge_run(run: dict[str, Any], call_id: str, sha256: str) -> tuple[bool, int
         context["quotes"] = keep(context.get("quotes", []))
         if gone(context.get("objection", "")):
             context["objection"] = context["quotes"][0]["text"] if context["quotes"] else ""
-        for name in ("questions", "buyer_questions"):
+        for name in ("questions", "buyer_questions", "missing"):
             context[name] = [q for q in context.get(name, []) if not gone(q)]
         for competitor in context.get("competitors", []):
             competitor["said"] = [s for s in competitor.get("said", []) if not gone(s)]

@@ -19,7 +19,7 @@ from objections import assets as assets_stage
 from objections import briefs as briefs_stage
 from objections import ingest, redact, report
 from objections.config import Config
-from objections.detect import ClassifierDetector, Detector, find_competitors
+from objections.detect import ClassifierDetector, Detector, find_competitors, mask_competitors
 from objections.embed import Embedder, SentenceTransformerEmbedder, mask_specifics
 from objections.errors import ConfigError, InputError, NothingToDo, ObjectionsError
 from objections.executor import (
@@ -312,7 +312,17 @@ class Pipeline:
     def detect(self, calls: list[Call]) -> tuple[list[Objection], dict[str, list[Sentence]]]:
         by_call = {c.call_id: call_sentences(c) for c in calls}
         buyer = [s for sentences in by_call.values() for s in sentences if s.role != "rep"]
-        vectors = self.embed([s.text for s in buyer], [self.calls[s.call_id].sha256 for s in buyer])
+        owners = [self.calls[s.call_id].sha256 for s in buyer]
+        vectors = self.embed([s.text for s in buyer], owners)
+        if isinstance(self.detector, ClassifierDetector):
+            # It embeds sentences naming a competitor again, the name masked: embedded here
+            # first, they are linked to their calls, so `objections forget` finds them too.
+            names = self.config.company.competitors
+            masked = [
+                (mask_competitors(s.text, names), o) for s, o in zip(buyer, owners, strict=True)
+            ]
+            masked = [(m, o) for (m, o), s in zip(masked, buyer, strict=True) if m != s.text]
+            self.embed([m for m, _ in masked], [o for _, o in masked])
         objections = self.detector.detect(buyer, vectors)
         for objection in objections:
             objection.competitors = find_competitors(

@@ -38,7 +38,7 @@ import hashlib
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -74,8 +74,6 @@ SILENCE_KEPT = 1.0  # ...but for this much on either side, which VAD needs to en
 VAD_WINDOW = 512  # Silero's window in samples
 WINDOW = 60.0  # seconds of audio decoded, and searched for speech, at a time
 VAD_EDGE = 1.0  # speech this close to a window's end may go on: it is searched again, whole
-DECIDE_SOUND = 10.0  # seconds of sound identical on both channels: a mono call stored as stereo
-HOLD_AT_MOST = 600.0  # seconds of identical (silent) channels held before deciding stereo
 DECODE_CHUNK = 48  # stretches decoded together (in batches of BATCH) as the file streams by
 VERSION = "stream1"  # the decoding scheme, part of `id`: stored transcripts name how they were made
 DIARIZE_VERSION = "1"  # the diarizer's method, part of `id` (for mono calls)
@@ -127,8 +125,31 @@ def load_channels(path: Path) -> list[np.ndarray]:
 def decode_windows(path: Path, seconds: float | None = None) -> Iterator[list[np.ndarray]]:
     """Decode audio (any container PyAV reads) to 16 kHz float32 in consecutive windows of
     `seconds` (WINDOW by default; the last one shorter), one array per channel: memory stays
-    the same whatever the call's length. Two identical channels are a mono recording stored as
-    stereo: they come as one."""
+    the same whatever the call's length. Two channels identical from start to end are a mono
+    recording stored as stereo: they come as one."""
+    one = _identical_channels(path)
+    for window in _windows(path, seconds):
+        yield [window[0]] if one or len(window) == 1 else [window[0], window[1]]
+
+
+def _identical_channels(path: Path) -> bool:
+    """Whether the file's two channels are the same (to 1e-4) all the way through. Decided on
+    the whole file, never on a start: a minute of hold music on both sides does not make a
+    stereo call mono. A real stereo call differs early, so this stops early."""
+    windows = _windows(path, None)
+    try:
+        seen = False
+        for window in windows:
+            if len(window) < 2 or not np.allclose(window[0], window[1], atol=1e-4):
+                return False
+            seen = True
+        return seen
+    finally:
+        windows.close()
+
+
+def _windows(path: Path, seconds: float | None) -> Generator[np.ndarray, None, None]:
+    """(channels, samples) windows of the decoded file, one or two channels."""
     import av
 
     try:
@@ -141,9 +162,8 @@ def decode_windows(path: Path, seconds: float | None = None) -> Iterator[list[np
             raise InputError(str(path), "no audio track")
         stereo = container.streams.audio[0].channels >= 2
         chunks = _resampled(container, 2 if stereo else 1, path)
-        size = int((seconds or WINDOW) * SAMPLE_RATE)
-        for window in _mono_if_identical(_rewindowed(chunks, size)):
-            samples += len(window[0])
+        for window in _rewindowed(chunks, int((seconds or WINDOW) * SAMPLE_RATE)):
+            samples += window.shape[1]
             yield window
     if not samples:
         raise InputError(str(path), "audio track is empty")
@@ -189,33 +209,6 @@ def _rewindowed(chunks: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]
             pending, held = [joined[:, size:]], joined.shape[1] - size
     if held:
         yield np.concatenate(pending, axis=1)
-
-
-def _mono_if_identical(windows: Iterator[np.ndarray]) -> Iterator[list[np.ndarray]]:
-    """Each window as a list of channels; a stereo stream whose two channels are identical
-    (to 1e-4) becomes one channel. Decided on the way: identical windows are held until the
-    channels differ (stereo), or they have held DECIDE_SOUND seconds of sound (mono), or the
-    file ends (mono); digital silence tells nothing, so after HOLD_AT_MOST of it, stereo."""
-    held: list[np.ndarray] = []
-    sound = 0.0
-    mono: bool | None = None
-    for window in windows:
-        if mono is None and len(window) == 2:
-            if np.allclose(window[0], window[1], atol=1e-4):
-                held.append(window[0])
-                sound += sum(b - a for a, b in sounding_regions(window[0])) / SAMPLE_RATE
-                held_seconds = sum(len(audio) for audio in held) / SAMPLE_RATE
-                if sound < DECIDE_SOUND and held_seconds < HOLD_AT_MOST:
-                    continue
-                mono = sound >= DECIDE_SOUND
-                yield from ([audio] if mono else [audio, audio] for audio in held)
-                held = []
-                continue  # this window was among the held ones
-            mono = False
-            yield from ([audio, audio] for audio in held)
-            held = []
-        yield [window[0]] if mono or len(window) == 1 else [window[0], window[1]]
-    yield from ([audio] for audio in held)
 
 
 def _first_line(exc: BaseException) -> str:
