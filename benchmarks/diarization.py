@@ -108,7 +108,7 @@ def write_wav(path: Path, audio: np.ndarray) -> Path:
 
 def mixed_recording(path: Path, folder: Path) -> tuple[Path, list[tuple[int, int, str]]]:
     """A bundled stereo recording summed to mono; truth: the sounding channel, frame by frame."""
-    from objections.transcribe import load_channels
+    from objections.audio import load_channels
 
     left, right = load_channels(path)
     frames = len(left) // FRAME

@@ -245,7 +245,7 @@ def measure(
     beam: int | None = None,
     repeat: int = 1,
 ) -> dict[str, Any]:
-    from objections.transcribe import load_channels
+    from objections.audio import load_channels
 
     transcriber = tool_transcriber(beam)
     transcriber.model  # noqa: B018 (load before timing)

@@ -3,7 +3,7 @@ batch goes on, the summary lists it, and the exit code says so (1). Nothing is l
 calls and nothing is invented from the bad ones.
 
 Every file is synthesized here. Audio is decoded for real (PyAV, through
-`objections.transcribe.load_channels`); the models are fakes, except in the tests marked `real`.
+`objections.audio.load_channels`); the models are fakes, except in the tests marked `real`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 from collections.abc import Callable
 from fractions import Fraction
@@ -24,13 +25,17 @@ import pytest
 from fakes import PRICE, SECURITY, CountingEmbedder, stereo_turns, write_transcript_call
 
 from objections import cli as cli_module
+from objections import ingest
+from objections.audio import load_channels
 from objections.cli import main
 from objections.config import CompanyConfig, Config, TranscribeConfig
 from objections.detect import KeywordDetector
+from objections.errors import InputError
+from objections.ingest import check_audio, mp3_promised_frames, ogg_is_complete
 from objections.models import Turn
 from objections.pipeline import Components, Pipeline, RunOptions
 from objections.store import Store
-from objections.transcribe import load_channels, speech_problem, speech_stats
+from objections.transcribe import speech_problem, speech_stats
 
 RATE = 16000
 Invoke = Callable[[list[str]], SimpleNamespace]
@@ -38,13 +43,20 @@ Invoke = Callable[[list[str]], SimpleNamespace]
 # --- synthesized audio --------------------------------------------------------------------------
 
 
-def encode(path: Path, samples: np.ndarray, rate: int = RATE, codec: str = "pcm_s16le") -> Path:
+def encode(
+    path: Path,
+    samples: np.ndarray,
+    rate: int = RATE,
+    codec: str = "pcm_s16le",
+    options: dict[str, str] | None = None,
+) -> Path:
     """Write float samples (frames x channels, or mono) with PyAV in the container the name says."""
     frames = samples.reshape(len(samples), -1)
     layout = "mono" if frames.shape[1] == 1 else "stereo"
     pcm = (np.clip(frames, -1, 1) * 32767).astype("<i2")
     # Ogg pages of 0.2 s, as recorders flush them (one page per file makes any cut unreadable).
-    options = {"page_duration": "200000"} if path.suffix == ".ogg" else {}
+    if options is None:
+        options = {"page_duration": "200000"} if path.suffix == ".ogg" else {}
     with av.open(str(path), "w", options=options) as out:
         stream = out.add_stream(codec, rate=rate, layout=layout)
         block = 960 if codec in ("libopus", "opus") else 1024
@@ -198,6 +210,18 @@ BAD: dict[str, tuple[Callable[[Path], Path], str]] = {
     "m4a cut in half": (
         lambda d: cut_in_half(encode(d / "cut.m4a", murmur(6.0, 6), codec="aac")),
         r"truncated|not audio",
+    ),
+    "ogg opus cut in half": (
+        lambda d: cut_in_half(opus(d / "cut-opus.ogg", 6.0, 11)),
+        r"audio is truncated: the Ogg stream breaks off at 0:00:0[23] without its end page",
+    ),
+    "ogg vorbis cut in half": (
+        lambda d: cut_in_half(vorbis(d / "cut-vorbis.ogg", 6.0, 12)),
+        r"audio is truncated: the Ogg stream breaks off at 0:00:0[23] without its end page",
+    ),
+    "mp3 cut in half": (
+        lambda d: cut_in_half(mp3(d / "cut.mp3", 6.0, 13)),
+        r"audio is truncated: its header promises 0:00:06, the file holds 0:00:0[23]",
     ),
     "random bytes named .wav": (
         lambda d: _write(d / "noise.wav", np.random.default_rng(7).bytes(50_000)),
@@ -381,14 +405,6 @@ def test_a_utf16_transcript_with_a_bom_is_read(tmp_path: Path, invoke: Invoke) -
     assert json.loads(result.out)["calls"] == GOOD_CALLS + 1
 
 
-def test_an_ogg_cut_short_is_a_shorter_call(tmp_path: Path) -> None:
-    """Ogg and MP3 state no length, so a cut one is a valid, shorter stream: its audio is used
-    as it is (nothing invented), unlike WAV, FLAC and MP4, whose headers expose the cut."""
-    path = cut_in_half(encode(tmp_path / "cut.ogg", murmur(4.0, 10), 48000, "libopus"))
-    (channel, *_) = load_channels(path)
-    assert 0.2 < len(channel) / RATE < 3.0
-
-
 def test_a_bad_file_among_good_ones_changes_nothing_else(tmp_path: Path) -> None:
     """The good calls' objections, themes and briefs are identical with and without a broken
     file in the middle of the batch."""
@@ -445,6 +461,162 @@ def test_a_crash_on_one_file_is_reported_and_the_batch_goes_on(
         "internal error: RuntimeError: boom (OBJECTIONS_DEBUG=1 for details)"
     )
     assert json.loads(result.out)["calls"] == GOOD_CALLS - 1
+
+
+# --- Ogg and MP3 cut short ----------------------------------------------------------------------
+# Neither container states its length up front. A whole Ogg stream ends with a page flagged
+# end-of-stream; an MP3 from LAME or FFmpeg counts its frames in a Xing/Info header.
+
+
+def opus(path: Path, seconds: float, seed: int) -> Path:
+    """A 48 kHz Ogg Opus call of `seconds` (encode labels the 16 kHz samples at their rate)."""
+    return encode(path, murmur(seconds * 3, seed), 48000, "libopus")
+
+
+def vorbis(path: Path, seconds: float, seed: int) -> Path:
+    """An Ogg Vorbis call written by sox (libvorbis), as recorders write them."""
+    if not shutil.which("sox"):
+        pytest.skip("sox is not installed")
+    wav = encode(path.with_suffix(".src.wav"), murmur(seconds, seed))
+    subprocess.run(["sox", str(wav), str(path)], check=True)
+    wav.unlink()
+    return path
+
+
+def mp3(path: Path, seconds: float, seed: int, xing: bool = True) -> Path:
+    """An MP3 from libmp3lame; FFmpeg's muxer puts an Info header (the frame count) first."""
+    options = {} if xing else {"write_xing": "0"}
+    return encode(path, murmur(seconds * 44100 / RATE, seed), 44100, "libmp3lame", options)
+
+
+MAKERS = {"opus": opus, "vorbis": vorbis, "mp3": mp3}
+
+
+@pytest.mark.parametrize("kind", list(MAKERS))
+def test_whole_ogg_and_mp3_files_pass_and_halves_are_named(kind: str, tmp_path: Path) -> None:
+    whole = MAKERS[kind](tmp_path / f"whole.{'mp3' if kind == 'mp3' else 'ogg'}", 6.0, 20)
+    assert check_audio(whole) == pytest.approx(6.0, abs=0.1)
+    half = tmp_path / f"half{whole.suffix}"
+    half.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(InputError) as caught:
+        check_audio(half)
+    assert str(caught.value).startswith(f"{half}: audio is truncated: ")
+    assert "still being copied?" in caught.value.reason
+    if kind == "mp3":
+        assert mp3_promised_frames(whole) is not None
+        assert caught.value.reason.startswith("audio is truncated: its header promises 0:00:06")
+    else:
+        assert ogg_is_complete(whole) is True and ogg_is_complete(half) is False
+        assert "the Ogg stream breaks off at 0:00:0" in caught.value.reason
+
+
+def test_an_ogg_cut_anywhere_is_named(tmp_path: Path) -> None:
+    """At a page boundary (every page whole, none marks the end) and a few bytes short of the
+    end (the end page is there but incomplete)."""
+    whole = opus(tmp_path / "whole.ogg", 4.0, 21).read_bytes()
+    last = whole.rindex(b"OggS")
+    for name, keep in [("boundary.ogg", last), ("end.ogg", len(whole) - 3)]:
+        cut = _write(tmp_path / name, whole[:keep])
+        assert ogg_is_complete(cut) is False, name
+        with pytest.raises(InputError, match="without its end page"):
+            check_audio(cut)
+
+
+def test_junk_after_the_end_page_is_not_a_cut(tmp_path: Path) -> None:
+    """Bytes after a whole stream (a padded copy, a tag some tool appended) are skipped, also
+    when they happen to hold the capture pattern: a page counts only if its checksum holds."""
+    whole = vorbis(tmp_path / "whole.ogg", 4.0, 22).read_bytes()
+    junk = np.random.default_rng(22).bytes(5000) + b"OggS\x00\x00" + bytes(40) + b"OggS"
+    padded = _write(tmp_path / "padded.ogg", whole + junk)
+    assert ogg_is_complete(padded) is True
+    assert check_audio(padded) == pytest.approx(4.0, abs=0.1)
+
+
+def test_the_bundled_recordings_are_whole() -> None:
+    recordings = sorted((Path(__file__).resolve().parents[1] / "recordings").glob("*.ogg"))
+    assert recordings
+    for path in recordings:
+        assert ogg_is_complete(path) is True, path
+        assert check_audio(path) > 60, path
+
+
+def ogg_page(serial: int, seq: int, flags: int, body: bytes, granule: int = 0) -> bytes:
+    lacing = bytes([255] * (len(body) // 255) + [len(body) % 255])
+    header = b"OggS\x00" + struct.pack("<BqIII", flags, granule, serial, seq, 0)
+    page = bytearray(header + bytes([len(lacing)]) + lacing + body)
+    page[22:26] = struct.pack("<I", ingest._ogg_crc(bytes(page)))
+    return bytes(page)
+
+
+def audio_pages(path: Path) -> list[bytes]:
+    data = path.read_bytes()
+    return [data[p.offset : p.end] for p in ingest._ogg_pages(data, first=True)]
+
+
+def test_only_the_audio_streams_end_counts_in_a_multiplexed_ogg(tmp_path: Path) -> None:
+    """With a second, non-audio stream (video, Skeleton) in the file, its pages are not the
+    audio's: the audio's last page must mark the end, whatever comes after it."""
+    pages = audio_pages(opus(tmp_path / "a.ogg", 2.0, 23))
+    assert pages[-1][5] & 0x04 and not any(p[5] & 0x04 for p in pages[:-1])
+    video = 0x5EE
+    start = ogg_page(video, 0, 0x02, b"\x80theora" + bytes(34))
+    frame = ogg_page(video, 1, 0, bytes(300), granule=9)
+    end = ogg_page(video, 2, 0x04, bytes(300), granule=10)
+    files = {
+        # audio whole; the video's pages after it, the last one not marking its end
+        "whole.ogg": [pages[0], start, *pages[1:], frame],
+        # audio cut (its last page lost); the video's end page comes last
+        "cut.ogg": [pages[0], start, *pages[1:-1], frame, end],
+    }
+    for name, parts in files.items():
+        path = _write(tmp_path / name, b"".join(parts))
+        assert ogg_is_complete(path) is (name == "whole.ogg"), name
+
+
+def test_what_is_not_ogg_or_has_no_header_is_left_alone(tmp_path: Path) -> None:
+    wav = encode(tmp_path / "a.wav", murmur(1.0, 24))
+    assert ogg_is_complete(wav) is None and mp3_promised_frames(wav) is None
+    # An MP3 without a Xing/Info or VBRI header cut short cannot be told from a shorter call.
+    plain = mp3(tmp_path / "plain.mp3", 6.0, 24, xing=False)
+    assert mp3_promised_frames(plain) is None
+    cut_in_half(plain)
+    assert 2.0 < check_audio(plain) < 4.0
+
+
+MPEG1_STEREO = bytes([0xFF, 0xFB, 0x90, 0x64])  # MPEG-1 layer III, 128 kb/s, 44.1 kHz
+MPEG2_MONO = bytes([0xFF, 0xF3, 0x68, 0xC4])  # MPEG-2 layer III, 48 kb/s, 16 kHz, mono
+
+
+@pytest.mark.parametrize(
+    ("head", "frame_seconds"),
+    [
+        # LAME's VBR tag after the side information (32 bytes for MPEG-1 stereo), then frames,
+        # bytes; behind an ID3v2 tag
+        (
+            b"ID3\x03\x00\x00\x00\x00\x00\x05"
+            + bytes(5)
+            + MPEG1_STEREO
+            + bytes(32)
+            + b"Xing\x00\x00\x00\x03"
+            + struct.pack(">II", 1000, 400_000),
+            1152 / 44100,
+        ),
+        # 9 bytes of side information for MPEG-2 mono; frames only
+        (MPEG2_MONO + bytes(9) + b"Info\x00\x00\x00\x01" + struct.pack(">I", 1000), 576 / 16000),
+        # Fraunhofer's VBRI, 32 bytes after the frame header: version, delay, quality, bytes,
+        # frames
+        (
+            MPEG1_STEREO + bytes(32) + b"VBRI" + struct.pack(">HHHII", 1, 0, 75, 400_000, 1000),
+            1152 / 44100,
+        ),
+    ],
+)
+def test_mp3_headers_that_count_frames(head: bytes, frame_seconds: float, tmp_path: Path) -> None:
+    path = _write(tmp_path / "h.mp3", head + bytes(600))
+    found = mp3_promised_frames(path)
+    assert found is not None
+    frames, size, seconds = found
+    assert frames == 1000 and size in (0, 400_000) and seconds == pytest.approx(frame_seconds)
 
 
 # --- speech Whisper can only guess at ------------------------------------------------------------

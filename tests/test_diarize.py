@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from objections.audio import SAMPLE_RATE
 from objections.config import TranscribeConfig
 from objections.diarize import Diarizer, smooth, split_at_pauses
 from objections.models import Call
 from objections.roles import assign_roles
-from objections.transcribe import SAMPLE_RATE, WhisperTranscriber, speaker_stretches
+from objections.transcribe import WhisperTranscriber, speaker_stretches
 
 RATE = SAMPLE_RATE
 

@@ -11,31 +11,34 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import objections.audio as audio_module
 import objections.transcribe as transcribe_module
+from objections.audio import (
+    MAX_STRETCH,
+    SAMPLE_RATE,
+    decode_windows,
+    fixed_spans,
+    load_channels,
+    sounding_regions,
+    stream_speech,
+)
 from objections.config import TranscribeConfig
 from objections.errors import InputError
 from objections.models import Turn
 from objections.transcribe import (
     BATCH,
     MAX_FRAMES,
-    MAX_STRETCH,
     MIN_FRAMES,
-    SAMPLE_RATE,
     TAIL_FRAMES,
     TURN_GAP,
     WhisperTranscriber,
     compression_ratio,
     decode_batches,
-    decode_windows,
     encoder_frames,
-    fixed_spans,
     group_spans,
     is_real_speech,
-    load_channels,
     merge_segments,
-    sounding_regions,
     spelling_hotwords,
-    stream_speech,
 )
 
 RATE = SAMPLE_RATE
@@ -365,7 +368,7 @@ def test_stretches_are_decoded_in_chunks_as_the_file_streams_by(
     rng = np.random.default_rng(5)
     left, right = (rng.normal(0, 0.1, seconds(180)).astype(np.float32) for _ in range(2))
     path = write_wav(tmp_path / "call.wav", [left, right])
-    monkeypatch.setattr(transcribe_module, "WINDOW", 7.0)
+    monkeypatch.setattr(audio_module, "WINDOW", 7.0)
     monkeypatch.setattr(transcribe_module, "DECODE_CHUNK", 3)
     chunks: list[list[np.ndarray]] = []
 
