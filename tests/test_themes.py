@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 
 import numpy as np
 
 from objections.config import ThemesConfig
 from objections.models import Objection, Sentence
-from objections.themes import PreviousTheme, build_themes, distinct, phrases
+from objections.themes import (
+    MERGE_RATIO,
+    SAMPLE_ROWS,
+    PreviousTheme,
+    build_themes,
+    distinct,
+    merge_similar,
+    phrases,
+)
 
 RNG = np.random.default_rng(0)
 
@@ -110,3 +119,109 @@ def test_keywords_skip_stop_words_fillers_and_cross_clause_phrases() -> None:
 
 def test_distinct_drops_phrases_repeating_a_chosen_word() -> None:
     assert distinct(["seat price", "price", "seats", "contract"], 5) == ["seat price", "contract"]
+
+
+def reference_merge(clusters: list[list[int]], vectors: np.ndarray) -> list[list[int]]:
+    """The pairwise merge as it was written before it was vectorised: every pair of members."""
+
+    def mean_sim(left: np.ndarray, right: np.ndarray, same: bool) -> float:
+        sims = left @ right.T
+        if same:
+            n = len(left)
+            return float((sims.sum() - np.trace(sims)) / max(1, n * n - n))
+        return float(sims.mean())
+
+    clusters = [list(c) for c in clusters]
+    while len(clusters) > 1:
+        within = [mean_sim(vectors[c], vectors[c], True) for c in clusters]
+        best, pair = -1.0, (0, 0)
+        for a in range(len(clusters)):
+            for b in range(a + 1, len(clusters)):
+                across = mean_sim(vectors[clusters[a]], vectors[clusters[b]], False)
+                ratio = across / max(1e-6, min(within[a], within[b]))
+                if ratio > best:
+                    best, pair = ratio, (a, b)
+        if best < MERGE_RATIO:
+            break
+        a, b = pair
+        clusters[a].extend(clusters[b])
+        del clusters[b]
+    return clusters
+
+
+def test_vectorised_merge_matches_the_pairwise_one() -> None:
+    """Halves of one concern merge, distinct concerns stay apart, exactly as pair by pair."""
+    for seed in range(5):
+        _, vectors, truth = make(
+            {"a": ("price", 12), "b": ("price", 12), "c": ("price", 9)}, noise=0.35, seed=seed
+        )
+        rng = np.random.default_rng(seed)
+        # Each true group cut in two or three pieces, as HDBSCAN cuts one concern by wording.
+        clusters: list[list[int]] = []
+        for name in sorted(set(truth)):
+            members = [i for i, t in enumerate(truth) if t == name]
+            rng.shuffle(members)
+            cuts = sorted(rng.choice(range(2, len(members) - 1), rng.integers(1, 3), False))
+            clusters.extend(p.tolist() for p in np.split(np.array(members), cuts))
+        merged = merge_similar(clusters, vectors)
+        assert merged == reference_merge(clusters, vectors)
+        assert len(merged) < len(clusters)
+
+
+def test_theme_count_stays_small_as_the_data_grows() -> None:
+    """Many recurring wordings of a few concerns per category: a fixed minimum cluster size made
+    a theme of each wording; the count must stay near the number of concerns."""
+    rng = np.random.default_rng(3)
+    groups = {}
+    for category in ("price", "timing", "security", "integration"):
+        for concern in range(3):
+            groups[f"{category}-{concern}"] = (category, 400)
+    objections, vectors, truth = make(groups, dim=48, noise=0.12, seed=3)
+    # Each concern said in twenty recurring wordings: tight little clumps within a concern.
+    clumps = {(g, w): rng.normal(size=48) for g in groups for w in range(20)}
+    shift = [clumps[g, w] for g, w in zip(truth, rng.integers(0, 20, len(truth)), strict=True)]
+    vectors = unit(vectors + 0.1 * np.array(shift)).astype(np.float32)
+    themes, other = build_themes(objections, vectors, ThemesConfig())
+    # A minimum cluster size fixed at 3 made 184 themes of these 12 concerns.
+    assert 8 <= len(themes) <= 24
+    assert len(other) < 0.05 * len(objections)
+    # Themes still follow the concerns: most objections sit with their own concern's majority.
+    majority = sum(Counter(truth[o.sentence.index] for o in t.objections).most_common(1)[0][1]
+                   for t in themes)  # fmt: skip
+    assert majority >= 0.85 * len(objections)
+
+
+def test_labels_are_short_buyer_phrases_from_the_quotes() -> None:
+    texts = [
+        "Um, honestly the payroll export to ADP keeps breaking every single week.",
+        "Yeah so the payroll export to ADP breaks and we redo it by hand, you know.",
+        "Our payroll export into ADP broke twice last month, which is a real mess.",
+        "I mean the ADP payroll export is the part that always breaks on us.",
+    ]
+    objections, vectors, _ = make({"a": ("integration", 4)})
+    for objection, text in zip(objections, texts, strict=True):
+        objection.sentence.text = text
+    themes, _ = build_themes(objections, vectors, ThemesConfig())
+    category, label = themes[0].label.split(": ", 1)
+    assert category == "Integration"
+    assert 3 <= len(label.split()) <= 7
+    assert "payroll export" in label.lower() and "ADP" in label
+    assert not label.lower().startswith(("um", "honestly", "yeah", "so ", "i mean"))
+    assert any(label.lower() in t.lower() for t in texts), "cut from a buyer's own sentence"
+    assert themes[0].keywords, "keywords are kept beside the label"
+
+
+def test_a_large_category_is_clustered_from_a_sample_and_every_row_placed() -> None:
+    """Beyond SAMPLE_ROWS a seeded sample is clustered and the rest joins the nearest theme:
+    the same concerns come out, nothing is lost, and the same input gives the same ids."""
+    count = SAMPLE_ROWS + 500
+    objections, vectors, truth = make(
+        {"seats": ("price", count // 2), "fees": ("price", count // 2)}
+    )
+    themes, other = build_themes(objections, vectors, ThemesConfig())
+    assert len(themes) == 2 and not other
+    assert sum(len(t.objections) for t in themes) == len(objections)
+    for theme in themes:
+        assert len({truth[o.sentence.index] for o in theme.objections}) == 1
+    again, _ = build_themes(objections, vectors, ThemesConfig())
+    assert [t.id for t in again] == [t.id for t in themes]

@@ -8,6 +8,7 @@ objections/data/ (many industries, with hard negatives). A keyword baseline sits
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -374,18 +375,26 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def name_variants(name: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def name_variants(name: str) -> frozenset[str]:
     """Spellings speech recognition produces for a name: spaced, split, digits as words."""
     variants = {_squash(name)}
     spelled = re.sub(r"\d+", lambda m: " " + _NUMBER_WORDS.get(m.group(), m.group()) + " ", name)
     variants.add(_squash(spelled))
-    return {v for v in variants if len(v) >= 2}
+    return frozenset(v for v in variants if len(v) >= 2)
 
 
 def find_competitors(text: str, competitors: Iterable[str]) -> list[str]:
     """Configured competitors named in the text (however spaced), then unknown alternatives."""
-    words = _words(text)
-    found = [name for name in competitors if _name_runs(words, name_variants(name))]
+    squashed = _squash(text)
+    words: list[tuple[int, int, str]] | None = None
+    found = []
+    for name in competitors:
+        variants = {v for v in name_variants(name) if v in squashed}  # cheap test first
+        if variants:
+            words = words or _words(text)
+            if _name_runs(words, variants):
+                found.append(name)
     known = {_squash(n) for n in found}
     for match in _ALTERNATIVE.finditer(text):
         candidate = match.group(1).strip(" .,")
@@ -399,8 +408,9 @@ def find_competitors(text: str, competitors: Iterable[str]) -> list[str]:
 def mask_competitors(text: str, competitors: Iterable[str]) -> str:
     """The text with each configured competitor's name (however spaced) replaced by
     COMPETITOR_WORDS."""
-    variants = set().union(*(name_variants(n) for n in competitors))
-    if not variants:
+    squashed = _squash(text)
+    variants = {v for n in competitors for v in name_variants(n) if v in squashed}
+    if not variants:  # most sentences: no name anywhere in them
         return text
     tokens = _words(text)
     out, last = [], 0
@@ -421,6 +431,7 @@ def _name_runs(words: list[tuple[int, int, str]], variants: set[str]) -> list[tu
     """[first, after) word ranges whose words spell one of the variants when joined (so
     'hubs pot' = 'hubspot'), possessives included ("Deputy's")."""
     squashed = [_squash(w) for _, _, w in words]
+    longest = max(map(len, variants)) + 1
     runs, i = [], 0
     while i < len(words):
         joined, match = "", 0
@@ -429,7 +440,7 @@ def _name_runs(words: list[tuple[int, int, str]], variants: set[str]) -> list[tu
             if joined in variants or (joined.endswith("s") and joined[:-1] in variants):
                 match = j + 1
                 break
-            if not joined or len(joined) >= max(map(len, variants)) + 1:
+            if not joined or len(joined) >= longest:
                 break
         if match:
             runs.append((i, match))
