@@ -225,3 +225,13 @@ def test_a_large_category_is_clustered_from_a_sample_and_every_row_placed() -> N
         assert len({truth[o.sentence.index] for o in theme.objections}) == 1
     again, _ = build_themes(objections, vectors, ThemesConfig())
     assert [t.id for t in again] == [t.id for t in themes]
+
+
+def test_a_dotted_product_name_stays_one_word_in_keywords_and_labels() -> None:
+    from objections.themes import label_clauses, phrases
+
+    found = phrases("We signed with Bill.com last year. It costs 2.5 dollars.")
+    assert "bill.com" in found and "com" not in found and "2.5" not in found
+    assert label_clauses("Honestly, we moved to Bill.com last year.") == [
+        ["moved", "to", "Bill.com", "last", "year"]
+    ]

@@ -348,10 +348,11 @@ def _label_edges_ok(words: list[str]) -> bool:
     return last not in stop and last.split("'")[0] not in stop
 
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9'&-]*")
+# A dot inside a word keeps it whole: "bill.com", "owner.com", "2.5".
+_WORD = re.compile(r"[a-z0-9](?:[a-z0-9'&-]|\.(?=[a-z0-9]))*")
 
 
-_CLAUSE = re.compile(r"[,.;:!?()\"]+|\s-\s")
+_CLAUSE = re.compile(r"[,;:!?()\"]+|\.+(?=\s|$)|\s-\s")
 # Short words allowed inside a phrase ("cost per seat", "sign off on"), never at its ends.
 _JOINERS = {"of", "to", "for", "on", "per", "and", "with", "in", "the", "a", "our", "my"}
 
@@ -378,7 +379,7 @@ def phrases(text: str) -> set[str]:
                     continue
                 if any(w in stop and w not in _JOINERS for w in gram[1:-1]):
                     continue
-                if n == 1 and gram[0].isdigit():
+                if n == 1 and gram[0].replace(".", "").isdigit():
                     continue
                 found.add(" ".join(gram))
     return found
