@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 
 from objections.config import ThemesConfig
-from objections.models import Objection, Sentence
+from objections.models import Objection, Sentence, Theme
 from objections.themes import (
     MERGE_RATIO,
     SAMPLE_ROWS,
@@ -235,3 +235,24 @@ def test_a_dotted_product_name_stays_one_word_in_keywords_and_labels() -> None:
     assert label_clauses("Honestly, we moved to Bill.com last year.") == [
         ["moved", "to", "Bill.com", "last", "year"]
     ]
+
+
+def test_a_persons_name_is_never_a_keyword() -> None:
+    from objections.themes import describe
+
+    said = [
+        "Honestly Nadia, the per seat price is too expensive for us.",
+        "Nadia, the per seat price is more than we budgeted.",
+        "I told Nadia the per seat price is just too expensive.",
+    ]
+    themes = []
+    for people in ((), ["Nadia Kowalski"]):
+        theme = Theme(id="t-1", label="", category="price", objections=[
+            Objection(Sentence("c", n, "Buyer", "buyer", 0, 1, text), "price", 0.9)
+            for n, text in enumerate(said)
+        ])  # fmt: skip
+        describe([theme], ThemesConfig(), people)
+        themes.append(theme)
+    assert any("nadia" in k for k in themes[0].keywords)  # the name recurs: it would be one
+    assert not any("nadia" in k for k in themes[1].keywords) and themes[1].keywords
+    assert "nadia" not in themes[1].label.lower()

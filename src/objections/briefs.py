@@ -8,6 +8,7 @@ edited file gets the new version written beside it instead (unless forced).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -98,6 +99,8 @@ def environment(template_dirs: Sequence[Path] = ()) -> jinja2.Environment:
     )
     env.filters["timestamp"] = timestamp
     env.filters["plain"] = plain
+    # A YAML/JSON string as a person reads it: Jinja's own escapes ' as \u0027 for HTML.
+    env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
     return env
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -401,8 +402,12 @@ class Pipeline:
         masked = [mask_specifics(o.sentence.text, names) for o in objections]
         owners = [self.calls[o.sentence.call_id].sha256 for o in objections]
         vectors = self.embed(masked, owners) if objections else np.zeros((0, 1), dtype=np.float32)
+        # People's names ("channel 0" and "speaker 1" are not names: a transcriber's labels).
+        people = {t.speaker for c in self.calls.values() for t in c.turns}
+        people = {p for p in people if not re.fullmatch(r"(channel|speaker) \d+", p)}
+        people |= {*self.config.company.reps, *self.config.privacy.names}
         themes, other = build_themes(
-            objections, vectors, self.config.themes, self.store.known_themes()
+            objections, vectors, self.config.themes, self.store.known_themes(), people
         )
         ranked = rank_themes(themes, self.calls, period, self.config.rank)
         kept = []

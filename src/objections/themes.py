@@ -14,6 +14,7 @@ import hashlib
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,8 +52,10 @@ def build_themes(
     vectors: np.ndarray,
     config: ThemesConfig,
     previous: list[PreviousTheme] | None = None,
+    people: Iterable[str] = (),
 ) -> tuple[list[Theme], list[Objection]]:
-    """Themes over the objections (vectors row-aligned), and the objections left in none."""
+    """Themes over the objections (vectors row-aligned), and the objections left in none.
+    `people`: names (speakers, reps) that are never a theme's keyword or label."""
     groups: list[list[int]] = []
     other: list[int] = []
     for category in sorted({o.category for o in objections}):
@@ -67,7 +70,7 @@ def build_themes(
             groups.extend([[subset[i] for i in c] for c in clusters])
             other.extend(subset[i] for i in noise)
     themes = [_theme(objections, vectors, g) for g in groups]
-    describe(themes, config)
+    describe(themes, config, people)
     assign_ids(themes, previous or [], config.match_threshold)
     for theme in themes:
         for objection in theme.objections:
@@ -231,8 +234,10 @@ def _theme(objections: list[Objection], vectors: np.ndarray, members: list[int])
 KEYWORD_SOURCES = 200
 
 
-def describe(themes: list[Theme], config: ThemesConfig) -> None:
-    """Keywords, label and quotes for each theme."""
+def describe(themes: list[Theme], config: ThemesConfig, people: Iterable[str] = ()) -> None:
+    """Keywords, label and quotes for each theme. A phrase holding a person's name ("thanks
+    Nadia") says who was talking, not what about: it is never a keyword."""
+    named = {w for name in people for w in _WORD.findall(name.lower()) if len(w) > 2}
     # Keywords from a theme's most typical members: enough to rank its phrases, and the cost
     # stays flat as themes grow.
     phrase_counts = [Counter(p for o in t.objections[:KEYWORD_SOURCES]
@@ -245,7 +250,7 @@ def describe(themes: list[Theme], config: ThemesConfig) -> None:
         scored = {
             p: n * math.log(1 + len(themes) / document_frequency[p]) * (1 + 0.25 * p.count(" "))
             for p, n in counts.items()
-            if n >= 2 or len(theme.objections) < 3
+            if (n >= 2 or len(theme.objections) < 3) and not named & set(p.split())
         }
         theme.keywords = distinct(sorted(scored, key=lambda p: (-scored[p], p)), config.keywords)
         phrase = label(theme, scored, taken)
