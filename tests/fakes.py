@@ -135,8 +135,9 @@ class LoggingScriptTranscriber(ScriptTranscriber):
     """A ScriptTranscriber that can run in another process or on a Ray actor: it is picklable,
     and it counts its work by appending "name pid sha256-of-the-bytes-it-read" to `log`, so a
     test sees which files were transcribed, where, and that their bytes arrived whole. Names in
-    `fail` raise what they map to ("input": bad audio; anything else: a bug); `delay` seconds
-    per file make a run slow enough to kill."""
+    `fail` raise what they map to ("input": bad audio; anything else: a bug), except "exit" (the
+    process dies at once, as when it is killed or out of memory) and "hang" (a minute's work);
+    `delay` seconds per file make a run slow enough to kill."""
 
     def __init__(
         self,
@@ -149,7 +150,9 @@ class LoggingScriptTranscriber(ScriptTranscriber):
         self.log, self.delay, self.fail = log, delay, fail or {}
 
     def transcribe(self, path: Path) -> list[Turn]:
-        time.sleep(self.delay)
+        if self.fail.get(path.name) == "exit":
+            os._exit(1)
+        time.sleep(60.0 if self.fail.get(path.name) == "hang" else self.delay)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with self.log.open("a") as fh:
             fh.write(f"{path.name} {os.getpid()} {digest}\n")

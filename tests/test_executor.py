@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from objections.executor import (
     ExecutorSpec,
     LocalExecutor,
     ProcessExecutor,
+    RayExecutor,
     available_cores,
     transcriber_factory,
     with_cores,
@@ -133,6 +135,57 @@ def test_failures_in_workers_are_reported_per_file(calls_dir: Path, tmp_path: Pa
     assert result.calls == len(SCRIPTS) - 1, "the other calls are all processed"
     assert result.transcribed == len(SCRIPTS) - 2
     assert store.counts()["transcripts"] == len(SCRIPTS) - 2, "failures store nothing"
+
+
+def test_a_dying_worker_fails_only_its_own_file(calls_dir: Path, tmp_path: Path) -> None:
+    transcriber = LoggingScriptTranscriber(SCRIPTS, tmp_path / "d.log", fail={"call-2.wav": "exit"})
+    result, _ = run_with(ExecutorSpec(workers=2), calls_dir, tmp_path, "d", transcriber)
+    assert result.failed == [
+        (str(calls_dir / "call-2.wav"),
+         "internal error: its worker process died transcribing it (out of memory, or killed)")
+    ]  # fmt: skip
+    assert result.transcribed == len(SCRIPTS) - 1 and result.calls == len(SCRIPTS)
+
+
+def test_after_an_error_close_stops_the_workers_at_once(calls_dir: Path, tmp_path: Path) -> None:
+    fail = {"call-1.wav": "hang"}
+    factory = transcriber_factory(LoggingScriptTranscriber(SCRIPTS, tmp_path / "h.log", fail=fail))
+    assert factory is not None
+    executor = ProcessExecutor(factory, 2)
+    results = executor.transcribe([calls_dir / "call-0.wav", calls_dir / "call-1.wav"])
+    assert next(results).path.name == "call-0.wav"  # the run stops here, call-1 in flight
+    workers = list(executor.pool._processes.values())
+    started = time.monotonic()
+    executor.close()
+    assert time.monotonic() - started < 10, "close() waited for the file in flight"
+    while any(worker.exitcode is None for worker in workers) and time.monotonic() < started + 10:
+        time.sleep(0.05)  # (the pool's own thread reaps them too: is_alive() can race it)
+    assert all(worker.exitcode is not None for worker in workers), "a worker is still running"
+
+
+def test_ray_executor_shuts_down_the_ray_it_started_when_it_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class FailingRay:
+        running = False
+
+        def is_initialized(self) -> bool:
+            return self.running
+
+        def init(self, **options: object) -> None:
+            self.running = True
+
+        def cluster_resources(self) -> dict[str, float]:
+            raise RuntimeError("the cluster went away")
+
+        def shutdown(self) -> None:
+            self.running = False
+
+    ray = FailingRay()
+    monkeypatch.setattr("objections.executor._import_ray", lambda: ray)
+    with pytest.raises(RuntimeError, match="went away"):
+        RayExecutor(lambda: ScriptTranscriber(SCRIPTS), 2, None, 3)
+    assert not ray.running
 
 
 def test_a_transcriber_that_cannot_be_pickled_runs_in_this_process(
@@ -272,6 +325,43 @@ def test_failures_on_ray_actors_are_reported_per_file(
         "call-4.wav": "internal error: RuntimeError: a bug on the actor",
     }
     assert result.calls == len(SCRIPTS) - 1 and result.transcribed == len(SCRIPTS) - 2
+
+
+def test_ray_starts_no_more_actors_than_the_cluster_has_cpus(
+    local_ray, calls_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    messages: list[str] = []
+    result, _ = run_with(ExecutorSpec("ray", workers=3), calls_dir, tmp_path, "cap", log=messages)
+    assert result.transcribed == len(SCRIPTS) and result.failed == []
+    assert any("the Ray cluster has 2 CPU(s): starting 2 actor(s), not 3" in m for m in messages)
+    assert any("on 2 Ray actor(s)" in m for m in messages)
+
+
+def test_ray_actors_get_work_only_once_they_have_started(
+    local_ray, calls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(local_ray, "cluster_resources", lambda: {"CPU": 3.0})
+    messages: list[str] = []
+    spec = ExecutorSpec("ray", workers=3)
+    result, _ = run_with(spec, calls_dir, tmp_path, "wait", log=messages)
+    assert any("on 3 Ray actor(s)" in m for m in messages), "one of them has no CPU to start on"
+    assert result.transcribed == len(SCRIPTS) and result.failed == []
+    assert len({pid for _, pid, _ in logged(tmp_path / "wait.log")}) <= 2
+
+
+def test_a_file_that_cannot_be_read_fails_alone_on_ray(
+    local_ray, calls_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    factory = transcriber_factory(LoggingScriptTranscriber(SCRIPTS, tmp_path / "r.log"))
+    assert factory is not None
+    paths = [calls_dir / "call-0.wav", calls_dir / "gone.wav", calls_dir / "call-1.wav"]
+    executor = RayExecutor(factory, 2, None, len(paths))
+    try:
+        done = {d.path.name: d for d in executor.transcribe(paths)}
+    finally:
+        executor.close()
+    assert done["gone.wav"].problem == "cannot read it: No such file or directory"
+    assert done["call-0.wav"].turns and done["call-1.wav"].turns
 
 
 # --- the real model ----------------------------------------------------------------------------

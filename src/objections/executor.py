@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -178,33 +179,72 @@ class ProcessExecutor:
 
     def __init__(self, factory: Callable[[], Transcriber], workers: int) -> None:
         threads = max(1, available_cores() // workers)
-        self.pool = ProcessPoolExecutor(
+        self.new_pool = functools.partial(
+            ProcessPoolExecutor,
             workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
             initargs=(factory, threads),
         )
+        self.pool, self.workers = self.new_pool(), workers
+        self.finished = True  # False while files are in flight: close() then stops the workers
         self.description = f"on {workers} worker processes, {threads} thread(s) each"
 
     def transcribe(self, paths: list[Path]) -> Iterator[Transcribed]:
-        futures: dict[Future[Transcribed], Path] = {
-            self.pool.submit(_transcribe_in_worker, path): path for path in paths
-        }
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        """One file per worker in flight. A worker that dies (killed, out of memory) breaks the
+        pool and every file in flight with it: the pool is rebuilt and those files are retried
+        one at a time, so only a file that breaks the pool while alone in it is failed."""
+        self.finished = False
+        queue, suspects = deque(paths), deque[Path]()
+        running: dict[Future[Transcribed], Path] = {}
+        while queue or suspects or running:
+            waiting, room = (suspects, 1) if suspects else (queue, self.workers)
+            while waiting and len(running) < room:
+                try:
+                    future = self.pool.submit(_transcribe_in_worker, waiting[0])
+                except BrokenProcessPool:  # since the last wait: its files in flight tell which
+                    if running:
+                        break
+                    self._renew()
+                    continue
+                running[future] = waiting.popleft()
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            alone = len(running) == 1
+            if any(_broke(future) for future in done):
+                done, _ = wait(running)  # a broken pool fails all of them, at once
+                self._renew()
             for future in done:
-                yield _result(future, futures[future])
+                path = running.pop(future)
+                error = future.exception()
+                if error is None:
+                    yield future.result()
+                elif not isinstance(error, BrokenProcessPool):
+                    yield Transcribed(path, crash=f"{type(error).__name__}: {error}")
+                elif alone:
+                    crash = "its worker process died transcribing it (out of memory, or killed)"
+                    yield Transcribed(path, crash=crash)
+                else:
+                    suspects.append(path)
+        self.finished = True
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Wait for the workers to exit; end them at once if files are still in flight (the
+        run stops on an error)."""
+        self._stop(wait=self.finished)
+
+    def _renew(self) -> None:
+        self._stop(wait=False)
+        self.pool = self.new_pool()
+
+    def _stop(self, wait: bool) -> None:
+        if not wait:
+            for process in list((self.pool._processes or {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=wait, cancel_futures=True)
 
 
-def _result(future: Future[Transcribed], path: Path) -> Transcribed:
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        return Transcribed(path, crash="a worker process died (out of memory, or killed)")
+def _broke(future: Future[Transcribed]) -> bool:
+    return isinstance(future.exception(), BrokenProcessPool)
 
 
 # --- Ray ----------------------------------------------------------------------------------
@@ -228,6 +268,10 @@ class TranscriberActor:
         limit_threads(threads)
         self.transcriber = with_cores(factory(), threads)
 
+    def ready(self) -> bool:
+        """Answers once the actor is placed on a node and its transcriber is built."""
+        return True
+
     def transcribe(self, name: str, data: bytes) -> Transcribed:
         with tempfile.TemporaryDirectory(prefix="objections-") as folder:
             path = Path(folder) / Path(name).name
@@ -237,7 +281,10 @@ class TranscriberActor:
 
 class RayExecutor:
     """Transcription on Ray actors, one file in flight per actor: only the audio being
-    transcribed is held in memory, here and in the object store."""
+    transcribed is held in memory, here and in the object store. An actor gets work only once it
+    answers that it is ready; if none is, for `ready_timeout` seconds, the rest fail."""
+
+    ready_timeout = 300.0
 
     def __init__(
         self,
@@ -245,6 +292,7 @@ class RayExecutor:
         workers: int | None,
         address: str | None,
         files: int,
+        log: Callable[[str], None] = lambda message: None,
     ) -> None:
         ray = self.ray = _import_ray()
         self.owns_ray = not ray.is_initialized()
@@ -257,31 +305,68 @@ class RayExecutor:
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
                 where = f"the Ray cluster at {address}" if address else "a local Ray instance"
                 raise ConfigError(f"cannot start or reach {where}: {_first_line(exc)}") from None
-        count = min(files, workers or max(1, int(ray.cluster_resources().get("CPU", 1))))
-        actor = ray.remote(num_cpus=1)(TranscriberActor)
-        self.actors = [actor.remote(factory, 1) for _ in range(count)]
+        self.actors: list[Any] = []
+        try:
+            # Each actor takes a CPU: more actors than the cluster has CPUs would never start.
+            cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            count = min(files, workers or cpus, cpus)
+            if workers and count < min(files, workers):
+                log(f"note: the Ray cluster has {cpus} CPU(s): starting {count} actor(s), "
+                    f"not {workers}")  # fmt: skip
+            actor = ray.remote(num_cpus=1)(TranscriberActor)
+            self.actors = [actor.remote(factory, 1) for _ in range(count)]
+        except BaseException:
+            self.close()
+            raise
         where = address or "a local Ray instance"
         self.description = f"on {count} Ray actor(s) on {where}"
 
     def transcribe(self, paths: list[Path]) -> Iterator[Transcribed]:
         ray = self.ray
-        idle, queue = list(self.actors), list(reversed(paths))
+        starting = {actor.ready.remote(): actor for actor in self.actors}
+        idle: list[Any] = []
+        queue = list(reversed(paths))
         running: dict[Any, tuple[Any, Path]] = {}
+        lost = "no actor could start"
         while queue or running:
             while idle and queue:
                 path = queue.pop()
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:  # removed or unreadable since it was hashed
+                    yield Transcribed(path, problem=f"cannot read it: {exc.strerror or exc}")
+                    continue
                 actor = idle.pop()
-                running[actor.transcribe.remote(path.name, path.read_bytes())] = (actor, path)
-            if not running:  # every actor died: nothing can take the rest
-                for path in reversed(queue):
-                    yield Transcribed(path, crash="no Ray actor left to transcribe it")
+                running[actor.transcribe.remote(path.name, data)] = (actor, path)
+            if not running and not queue:
                 return
-            [ref], _ = ray.wait(list(running), num_returns=1)
+            ready: list[Any] = []
+            if running or starting:
+                timeout = None if running else self.ready_timeout
+                ready, _ = ray.wait([*running, *starting], num_returns=1, timeout=timeout)
+            if not ready:  # nothing can take the rest: every actor died, or none started in time
+                if starting:
+                    lost = f"none started within {self.ready_timeout:.0f} s"
+                crash = f"no Ray actor left to transcribe it ({lost})"
+                for path in reversed(queue):
+                    yield Transcribed(path, crash=crash)
+                return
+            [ref] = ready
+            if ref in starting:
+                actor = starting.pop(ref)
+                try:
+                    ray.get(ref)
+                except ray.exceptions.RayError as exc:  # it never started: it gets no work
+                    lost = f"the Ray actor died: {_first_line(exc)}"
+                else:
+                    idle.append(actor)
+                continue
             actor, path = running.pop(ref)
             try:
                 done = ray.get(ref)
             except ray.exceptions.RayActorError as exc:
-                yield Transcribed(path, crash=f"the Ray actor died: {_first_line(exc)}")
+                lost = f"the Ray actor died: {_first_line(exc)}"
+                yield Transcribed(path, crash=lost)
                 continue  # the actor is gone: it gets no more work
             except ray.exceptions.RayError as exc:
                 yield Transcribed(path, crash=f"{type(exc).__name__}: {_first_line(exc)}")
@@ -345,5 +430,5 @@ def make_executor(
             "transcribing in this process")  # fmt: skip
         return LocalExecutor(transcriber)
     if spec.kind == "ray":
-        return RayExecutor(factory, spec.workers, spec.address, files)
+        return RayExecutor(factory, spec.workers, spec.address, files, log)
     return ProcessExecutor(factory, workers)
