@@ -66,6 +66,7 @@ CATEGORY_CONTEXT_WEIGHT = 0.25
 # mean nothing to the embedding model, so they are replaced by words that do, and flagged.
 COMPETITOR_WORDS = "a competitor"
 NAMED_COMPETITOR_WEIGHT = 1.0
+CATEGORY_C = 1.0  # the category model's inverse regularisation (cross-validated)
 _CATEGORY_RE = {c: re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for c, p in CATEGORY_CUES.items()}
 _OBJECTION_RE = re.compile(OBJECTION_CUES, re.IGNORECASE)
 
@@ -200,7 +201,8 @@ class ClassifierDetector:
             f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}|{e.competitors}"
             for e in self.corpus
         )
-        recipe += f"\n{FEATURES_VERSION}:{embedder_id}:{COMPETITOR_WORDS}:{NAMED_COMPETITOR_WEIGHT}"
+        settings = (FEATURES_VERSION, COMPETITOR_WORDS, NAMED_COMPETITOR_WEIGHT, CATEGORY_C)
+        recipe += f"\n{settings}:{embedder_id}"
         self.key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
         self.id = f"classifier:{self.key[:8]}:{embedder_id}:t{threshold}"
         self._models: tuple[Linear, Linear] | None = None
@@ -264,7 +266,7 @@ class ClassifierDetector:
         features = self.category_features(
             x[y], [e.text for e in objections], [e.competitors for e in objections]
         )
-        classifier = LogisticRegression(C=1.0, max_iter=3000)
+        classifier = LogisticRegression(C=CATEGORY_C, max_iter=3000)
         classifier.fit(features, categories, sample_weight=weights[y])
         return Linear.of(detector), Linear.of(classifier)
 
