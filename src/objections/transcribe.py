@@ -66,6 +66,7 @@ MAX_FRAMES = 3000  # Whisper's window: 30 s
 BATCH = 8  # stretches decoded together
 TOKENS_PER_SECOND = 8  # decoding stops here (speech is about 4 tokens a second): loops end early
 LOOP_COMPRESSION = 2.4  # gzip ratio above which Whisper's text is a repetition loop
+LOOP_NGRAM = 3  # a looped stretch is decoded again with no 3-token run repeated
 # The most a doubtful stretch counts as in `decoded`: one Whisper made out no words in, or one
 # that looped (faster-whisper drops a segment as no speech only below -1.0).
 DOUBTFUL_LOGPROB = -1.0
@@ -74,7 +75,7 @@ MIN_SPEECH_TO_CHECK = 3.0
 LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
              "pt": "Portuguese", "nl": "Dutch"}  # fmt: skip
 DECODE_CHUNK = 48  # stretches decoded together (in batches of BATCH) as the file streams by
-VERSION = "stream1"  # the decoding scheme, part of `id`: stored transcripts name how they were made
+VERSION = "stream2"  # the decoding scheme, part of `id`: stored transcripts name how they were made
 DIARIZE_VERSION = "1"  # the diarizer's method, part of `id` (for mono calls)
 # Whisper's stock inventions on silence, music and noise.
 HALLUCINATIONS = re.compile(
@@ -292,10 +293,12 @@ class WhisperTranscriber:
         suppress = list(get_suppressed_tokens(tokenizer, [-1]) or [])
         seconds = [len(audio) / SAMPLE_RATE for audio in stretches]
 
-        def generate(batch: list[int]) -> list[tuple[str, float | None]]:
+        def generate(batch: list[int], unlooped: bool = False) -> list[tuple[str, float | None]]:
             memory = ctranslate2.StorageView.from_array(np.concatenate([encoded[i] for i in batch]))
             longest = max(seconds[i] for i in batch)
             limit = min(model.max_length, len(prompt) + 10 + int(TOKENS_PER_SECOND * longest))
+            # A second try for a stretch that looped: the same search, but no phrase may repeat.
+            retry = {"no_repeat_ngram_size": LOOP_NGRAM} if unlooped else {}
             results = model.model.generate(
                 memory,
                 [prompt] * len(batch),
@@ -305,9 +308,10 @@ class WhisperTranscriber:
                 return_no_speech_prob=True,
                 suppress_blank=True,
                 suppress_tokens=suppress,
+                **retry,
             )
             out: list[tuple[str, float | None]] = []
-            for result in results:
+            for i, result in zip(batch, results, strict=True):
                 tokens = result.sequences_ids[0]
                 text = tokenizer.decode(tokens).strip()
                 # faster-whisper's average: the summed log-probability over the tokens and EOT.
@@ -317,15 +321,29 @@ class WhisperTranscriber:
                     out.append(("", None))
                     continue
                 if compression > LOOP_COMPRESSION:
+                    looped.add(i)
                     logprob = min(logprob, DOUBTFUL_LOGPROB)
                 kept = is_real_speech(text, result.no_speech_prob, logprob, compression)
                 out.append((text if kept else "", logprob))
             return out
 
-        batches = decode_batches([encoder_frames(len(audio)) for audio in stretches], seconds)
+        frames = [encoder_frames(len(audio)) for audio in stretches]
+        looped: set[int] = set()
         decoded: dict[int, tuple[str, float | None]] = {}
+        batches = decode_batches(frames, seconds)
         for batch, results in zip(batches, self._map(generate, batches), strict=True):
             decoded.update(zip(batch, results, strict=True))
+        # Whisper caught in a loop ("ah, ah, ah, ...") loses the whole stretch: decode those
+        # once more without repeats (faster-whisper samples at a higher temperature instead,
+        # which is not repeatable). A stretch that loops again stays dropped.
+        again = sorted(looped)
+        looped.clear()
+        retries = [[again[j] for j in b] for b in decode_batches(
+            [frames[i] for i in again], [seconds[i] for i in again])]  # fmt: skip
+        for batch in retries:
+            for i, result in zip(batch, generate(batch, unlooped=True), strict=True):
+                if i not in looped:
+                    decoded[i] = result
         return [decoded[i] for i in range(len(stretches))]
 
 
