@@ -208,6 +208,9 @@ def test_whisper_is_rebuilt_from_its_config_in_a_worker() -> None:
     assert factory is not None
     rebuilt = factory()
     assert rebuilt is not whisper and rebuilt.id == whisper.id
+    # A worker runs the model this process chose, even where it has a GPU of its own.
+    assert isinstance(rebuilt, WhisperTranscriber) and rebuilt.config.cuda_model == ""
+    assert rebuilt.config.model == whisper.model_name
     assert isinstance(rebuilt, WhisperTranscriber) and rebuilt.vocabulary == ["Ledgerline"]
 
 

