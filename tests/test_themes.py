@@ -256,3 +256,21 @@ def test_a_persons_name_is_never_a_keyword() -> None:
     assert any("nadia" in k for k in themes[0].keywords)  # the name recurs: it would be one
     assert not any("nadia" in k for k in themes[1].keywords) and themes[1].keywords
     assert "nadia" not in themes[1].label.lower()
+
+
+def test_a_label_never_spans_two_clauses_and_a_theme_always_has_keywords() -> None:
+    from objections.themes import _label_edges_ok, describe
+
+    assert not _label_edges_ok(["7shifts", "we're", "month"])
+    assert _label_edges_ok(["comfortable", "on", "7shifts"])
+    said = [  # three objections, no phrase said twice
+        "The spreadsheet honestly works for our chefs.",
+        "Group texts cover every swap we need.",
+        "Paper schedules have never failed this kitchen.",
+    ]
+    theme = Theme(id="t-2", label="", category="need", objections=[
+        Objection(Sentence("c", n, "Buyer", "buyer", 0, 1, text), "need", 0.9)
+        for n, text in enumerate(said)
+    ])  # fmt: skip
+    describe([theme], ThemesConfig())
+    assert theme.keywords and "other concerns" not in theme.label

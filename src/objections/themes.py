@@ -247,17 +247,29 @@ def describe(themes: list[Theme], config: ThemesConfig, people: Iterable[str] = 
         document_frequency.update(counts.keys())
     taken: set[str] = set()
     for theme, counts in zip(themes, phrase_counts, strict=True):
-        scored = {
-            p: n * math.log(1 + len(themes) / document_frequency[p]) * (1 + 0.25 * p.count(" "))
-            for p, n in counts.items()
-            if (n >= 2 or len(theme.objections) < 3) and not named & set(p.split())
-        }
+        # Phrases said at least twice, where a theme has some; else its once-said ones.
+        least = 2 if len(theme.objections) >= 3 else 1
+        scored = weigh(counts, document_frequency, len(themes), named, least)
+        if not scored and least == 2:
+            scored = weigh(counts, document_frequency, len(themes), named, 1)
         theme.keywords = distinct(sorted(scored, key=lambda p: (-scored[p], p)), config.keywords)
         phrase = label(theme, scored, taken)
         # The category leads, as in the report's ranked list ("Price: paying per seat").
         theme.label = f"{category_name(theme)}: {phrase}" if phrase else keyword_label(theme)
         taken.add(phrase.lower())
         theme.quotes = pick_quotes(theme.objections, config.quotes)
+
+
+def weigh(
+    counts: Counter[str], frequency: Counter[str], themes: int, named: set[str], least: int
+) -> dict[str, float]:
+    """Class-based TF-IDF of a theme's phrases said at least `least` times (longer phrases a
+    little more), leaving out any that holds a person's name."""
+    return {
+        p: n * math.log(1 + themes / frequency[p]) * (1 + 0.25 * p.count(" "))
+        for p, n in counts.items()
+        if n >= least and not named & set(p.split())
+    }
 
 
 def category_name(theme: Theme) -> str:
@@ -343,7 +355,14 @@ def label_clauses(text: str) -> list[list[str]]:
     return out
 
 
+# A subject inside a stretch starts a new clause: "7shifts we're month" is two broken halves.
+_SUBJECTS = {"i", "i'm", "i've", "i'd", "i'll", "we", "we're", "we've", "we'd", "we'll", "they",
+             "they're", "it's", "that's", "there's", "you're", "he's", "she's"}  # fmt: skip
+
+
 def _label_edges_ok(words: list[str]) -> bool:
+    if any(w.lower().strip(",.") in _SUBJECTS for w in words[1:]):
+        return False
     first, last = words[0].lower(), words[-1].lower()
     stop = stop_words()
     if first in _OPENERS or first in _DANGLING or last in _DANGLING or last.endswith("ly"):
