@@ -109,7 +109,7 @@ def cli() -> None:
 @click.option(
     "--assets",
     type=click.Path(path_type=Path),
-    help="Markdown/HTML folder or CSV of assets (default: assets/ beside the config).",
+    help="Markdown/HTML/PDF folder or CSV of assets (default: assets/ beside the config).",
 )
 @click.option(
     "--manifest",
