@@ -4,7 +4,6 @@ match assets -> briefs + report. Orchestration only; each stage lives in its own
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import re
 import traceback
@@ -34,6 +33,7 @@ from objections.executor import (
 )
 from objections.forget import run_sources
 from objections.models import Call, Objection, Sentence, Theme, Turn
+from objections.outputs import objection_entry, quote_entry, theme_entry, write_outputs
 from objections.rank import Period, period_for, rank_themes, weekly_counts
 from objections.roles import assign_roles
 from objections.sentences import call_sentences
@@ -477,76 +477,6 @@ class Pipeline:
                 "quotes": [quote_entry(q, self.calls) for q in pick_quotes(other, 10)],
             },
         }
-
-
-def theme_entry(theme: Theme, calls: dict[str, Call]) -> dict[str, Any]:
-    """One theme as themes.json writes it (the output contract of PRODUCT.md)."""
-    return {
-        "id": theme.id,
-        "rank": theme.rank,
-        "label": theme.label,
-        "category": theme.category,
-        "mentions": theme.mentions,
-        "calls": theme.calls,
-        "accounts": theme.accounts,
-        "lost_deals": theme.lost_deals,
-        "score": theme.score,
-        "score_parts": theme.score_parts,
-        "trend": theme.trend,
-        "previous_mentions": theme.previous_mentions,
-        "weekly": weekly_counts(theme, calls),
-        "keywords": theme.keywords,
-        "competitors": theme.competitors,
-        "quotes": [quote_entry(q, calls) for q in theme.quotes],
-        "assets": [
-            {
-                "id": m.asset.id,
-                "title": m.asset.title,
-                "url": m.asset.url,
-                "score": m.score,
-                "missing": m.missing,
-            }
-            for m in theme.assets
-        ],
-        "coverage": theme.coverage,
-        "brief_type": theme.brief_type,
-        "brief": theme.brief_path,
-    }
-
-
-def quote_entry(quote: Any, calls: dict[str, Call]) -> dict[str, Any]:
-    call = calls.get(quote.call_id)
-    audio = call.source if call and call.kind == "audio" else None
-    return {"text": quote.text, "call_id": quote.call_id, "start": quote.start, "end": quote.end,
-            "account": call.account if call else None, "audio": audio}  # fmt: skip
-
-
-def objection_entry(objection: Objection, calls: dict[str, Call]) -> dict[str, Any]:
-    s = objection.sentence
-    return {
-        "call_id": s.call_id,
-        "source": calls[s.call_id].source,
-        "speaker": s.speaker,
-        "role": s.role,
-        "start": s.start,
-        "end": s.end,
-        "text": s.text,
-        "category": objection.category,
-        "confidence": objection.confidence,
-        "theme_id": objection.theme_id,
-        "competitors": objection.competitors,
-    }
-
-
-def write_outputs(out: Path, doc: dict[str, Any], objections: list[dict[str, Any]]) -> None:
-    """themes.json, objections.jsonl and themes.csv (the report is written separately)."""
-    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    (out / "themes.json").write_text(text, encoding="utf-8")
-    with (out / "objections.jsonl").open("w", encoding="utf-8") as fh:
-        for entry in objections:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    with (out / "themes.csv").open("w", encoding="utf-8", newline="") as fh:
-        report.write_csv(doc, fh)
 
 
 def describe_roles(call: Call) -> str:
