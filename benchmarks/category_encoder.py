@@ -1,0 +1,150 @@
+"""Category accuracy with a fine-tuned sentence encoder inside the product's full category
+features (research benchmark: nothing here is used by the product yet).
+
+Two arms, the same features as detect.ClassifierDetector's category model (sentence vector,
+context vector, cue counts, named-competitor flag; competitor names masked), the same logistic
+regression: (a) the sentence vector from stock all-MiniLM-L6-v2, (b) from MiniLM fine-tuned for
+one epoch with a supervised contrastive loss on the corpus's masked objection sentences
+(benchmarks/category_finetune.py's recipe). Training data: only the shipped corpus.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/category_encoder.py [--cv] [--seed N]
+
+Without --cv: fit on the whole corpus, report on the devset and the first two evalsets (about 1
+minute of fine-tuning on one idle core). With --cv: leave one call industry out (12 fine-tunes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+
+import objections.detect as detect
+from objections.config import EmbedConfig
+from objections.embed import SentenceTransformerEmbedder
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = [ROOT.parent / "shared/devset/shiftwise", ROOT / "evalsets/clinicflow",
+        ROOT / "evalsets/freightpilot"]  # fmt: skip
+DIM = 384
+
+
+def _recipe() -> Any:
+    spec = importlib.util.spec_from_file_location("ft", ROOT / "benchmarks/category_finetune.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Features:
+    def __init__(self) -> None:
+        self.stock = SentenceTransformerEmbedder(EmbedConfig())
+        self.cache: dict[str, np.ndarray] = {}
+        self.detector = detect.ClassifierDetector(self.embed, "bench")
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.stock.embed(missing), strict=True))
+        if not texts:
+            return np.zeros((0, DIM), np.float32)
+        return np.stack([self.cache[t] for t in texts])
+
+    def __call__(self, examples: list[detect.Example], encoder: Any, ft: Any) -> np.ndarray:
+        texts = [e.text for e in examples]
+        x = self.detector.features(texts, [e.context for e in examples], self.embed(texts))
+        out = self.detector.category_features(x, texts, [e.competitors for e in examples])
+        if encoder is not None:
+            masked = [detect.mask_competitors(e.text, e.competitors) for e in examples]
+            out[:, :DIM] = ft.encode(encoder, masked)
+        return out
+
+
+def objections_of(examples: list[detect.Example]) -> list[detect.Example]:
+    return [e for e in examples if e.role != "rep" and e.category]
+
+
+Scores = dict[str, tuple[float, float, int]]
+
+
+def accuracies(
+    train: list[detect.Example],
+    tests: dict[str, list[detect.Example]],
+    features: Features,
+    ft: Any,
+    seed: int,
+) -> Scores:
+    from sklearn.linear_model import LogisticRegression
+
+    masked = [detect.mask_competitors(e.text, e.competitors) for e in train]
+    encoder, _ = ft.finetune(masked, [e.category for e in train], seed)
+    labels, weights = [e.category for e in train], np.array([e.weight for e in train])
+    out: Scores = {}
+    arms = {}
+    for name, model in (("stock", None), ("tuned", encoder)):
+        head = LogisticRegression(C=1.0, max_iter=3000)
+        arms[name] = (head.fit(features(train, model, ft), labels, sample_weight=weights), model)
+    for key, examples in tests.items():
+        gold = np.array([e.category for e in examples])
+        stock, tuned = (
+            float(np.mean(head.predict(features(examples, model, ft)) == gold))
+            for head, model in arms.values()
+        )
+        out[key] = (stock, tuned, len(examples))
+    return out
+
+
+def call_examples(folder: Path) -> list[detect.Example]:
+    paths = [
+        p for p in sorted(folder.glob("*.json")) if p.name not in ("company.json", "themes.json")
+    ]
+    return [e for p in paths for e in detect._call_examples(p)]
+
+
+def labelled_set(root: Path) -> list[detect.Example]:
+    names = tuple(json.loads((root / "company.json").read_text())["competitors"])
+    examples = [e for p in sorted((root / "calls").glob("*.json"))
+                for e in detect._call_examples(p)]  # fmt: skip
+    for e in examples:
+        e.competitors = names
+    return objections_of(examples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cv", action="store_true", help="leave one call industry out")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    ft, features = _recipe(), Features()
+    sentences = objections_of([e for p in sorted(detect.DATA.glob("*.jsonl"))
+                               for e in detect._sentence_examples(p)])  # fmt: skip
+    calls = {folder.name: objections_of(call_examples(folder))
+             for folder in sorted((detect.DATA / "calls").iterdir())}  # fmt: skip
+    results: Scores = {}
+    if args.cv:
+        for held in calls:
+            train = sentences + [e for k, v in calls.items() if k != held for e in v]
+            results |= accuracies(train, {held: calls[held]}, features, ft, args.seed)
+            stock, tuned, n = results[held]
+            print(f"  {held:<14} n={n:>3}  stock {stock:.3f}  fine-tuned {tuned:.3f}", flush=True)
+    else:
+        train = sentences + [e for v in calls.values() for e in v]
+        tests = {root.name: labelled_set(root) for root in SETS if root.exists()}
+        results = accuracies(train, tests, features, ft, args.seed)
+        for key, (stock, tuned, n) in results.items():
+            print(f"  {key:<14} n={n:>3}  stock {stock:.3f}  fine-tuned {tuned:.3f}")
+    total = sum(n for _, _, n in results.values())
+    pooled = [sum(r[i] * r[2] for r in results.values()) / total for i in (0, 1)]
+    print(f"pooled over {total} objections: stock {pooled[0]:.3f}  fine-tuned {pooled[1]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
