@@ -37,12 +37,16 @@ def load_channels(path: Path) -> list[np.ndarray]:
     return [np.concatenate(held) for held in channels]
 
 
-def decode_windows(path: Path, seconds: float | None = None) -> Iterator[list[np.ndarray]]:
+def decode_windows(
+    path: Path, seconds: float | None = None, one: bool | None = None
+) -> Iterator[list[np.ndarray]]:
     """Decode audio (any container PyAV reads) to 16 kHz float32 in consecutive windows of
     `seconds` (WINDOW by default; the last one shorter), one array per channel: memory stays
     the same whatever the call's length. Two channels identical from start to end are a mono
-    recording stored as stereo: they come as one."""
-    one = _identical_channels(path)
+    recording stored as stereo: they come as one. `one`: whether to give one channel, when the
+    caller already knows (else it is found out, at the cost of reading the file once more)."""
+    if one is None:
+        one = _identical_channels(path)
     for window in _windows(path, seconds):
         yield [window[0]] if one or len(window) == 1 else [window[0], window[1]]
 

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from objections.errors import ConfigError, InputError, ObjectionsError
 from objections.models import Turn
-from objections.transcribe import Transcriber, WhisperTranscriber
+from objections.transcribe import Transcriber, WhisperTranscriber, available_cores
 
 EXECUTORS = ("local", "ray")
 
@@ -388,13 +388,6 @@ def _first_line(exc: BaseException) -> str:
 
 
 # --- choosing one -------------------------------------------------------------------------
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def transcriber_factory(transcriber: Transcriber) -> Callable[[], Transcriber] | None:

@@ -137,7 +137,7 @@ def choose_model(config: TranscribeConfig) -> tuple[str, str]:
     return config.model, device
 
 
-def _cores() -> int:
+def available_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -179,7 +179,7 @@ class WhisperTranscriber:
             if compute_type == "auto":
                 compute_type = "float16" if device == "cuda" else "int8"
             # On the CPU: one single-threaded worker per core, each decoding its own batches.
-            cores = self.cores or _cores()
+            cores = self.cores or available_cores()
             self.workers = min(cores, 4) if device == "cpu" else 1
             threads = max(1, cores // self.workers) if device == "cpu" else 0
             try:
@@ -256,7 +256,7 @@ class WhisperTranscriber:
         buffers: list[np.ndarray] = []
         offset = 0
         waiting = 0  # index of the first stretch whose audio is not in the queue yet
-        for window in decode_windows(path):
+        for window in decode_windows(path, one=not stereo):  # the first pass found out
             if buffers:
                 window = [np.concatenate([b, w]) for b, w in zip(buffers, window, strict=True)]
             buffers = window
