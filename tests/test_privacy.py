@@ -395,11 +395,17 @@ def test_forget_keeps_embeddings_another_call_shares(tmp_path: Path) -> None:
         forget(store, "A-1")
 
 
+class CategoryEmbedder(CountingEmbedder):
+    id = "fake-category-embedder:v1"
+
+
+@pytest.mark.parametrize("own_vectors", [False, True], ids=["stock", "category-model"])
 def test_forget_removes_the_embeddings_the_detector_made_of_masked_sentences(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_vectors: bool
 ) -> None:
-    """The classifier embeds a sentence naming a competitor again, the name masked: that
-    embedding belongs to the call as well, and goes with it."""
+    """The classifier's category model embeds each objection again, competitor names masked
+    (with the embedder, or with its own category model): those vectors belong to the call as
+    well, and go with it."""
     from objections.detect import ClassifierDetector, mask_competitors
     from objections.forget import forget
 
@@ -412,14 +418,18 @@ def test_forget_removes_the_embeddings_the_detector_made_of_masked_sentences(
     config = Config(
         company=CompanyConfig(name="Acme", reps=["Sam Seller"], competitors=["Rivalsoft"])
     )
+    config.detect.threshold = 0.0  # every buyer sentence is an objection, so it is categorised
     embedder = CountingEmbedder()
-    pipeline = Pipeline(config, store, Components(ScriptTranscriber({}), embedder))
+    category = CategoryEmbedder() if own_vectors else None
+    parts = Components(ScriptTranscriber({}), embedder, category_embedder=category)
+    pipeline = Pipeline(config, store, parts)
     assert isinstance(pipeline.detector, ClassifierDetector)
     pipeline.run(RunOptions(inputs=[calls], out=tmp_path / "o", config=config))
     masked = store_key(mask_competitors(said, ["Rivalsoft"]))
-    assert store.embeddings([masked], embedder.id)
+    model_id = (category or embedder).id
+    assert store.embeddings([masked], model_id)
     forget(store, "A-1")
-    assert not store.embeddings([masked], embedder.id)
+    assert not store.embeddings([masked], model_id)
 
 
 def store_key(text: str) -> str:

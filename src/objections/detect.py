@@ -147,6 +147,16 @@ def _call_examples(path: Path) -> list[Example]:
     ]
 
 
+def category_training(corpus: list[Example]) -> list[tuple[str, str]]:
+    """(text, category) of the corpus's buyer objections, competitor names masked as the
+    category model will see them: what the category encoder is tuned on."""
+    return [
+        (mask_competitors(e.text, e.competitors), e.category)
+        for e in corpus
+        if e.role != "rep" and e.category is not None
+    ]
+
+
 def cue_features(texts: list[str]) -> np.ndarray:
     """Per sentence: hits of each category's cue phrases, objection cues, and a question mark."""
     rows = []
@@ -184,7 +194,9 @@ class KeywordDetector:
 
 
 class ClassifierDetector:
-    """Logistic regressions trained on the shipped corpus, on first use."""
+    """Logistic regressions trained on the shipped corpus, on first use. `category` gives the
+    category model its own sentence vectors (the tuned encoder: encoder.py) and names them;
+    without it the category model reads `embed`'s."""
 
     def __init__(
         self,
@@ -192,17 +204,21 @@ class ClassifierDetector:
         embedder_id: str,
         threshold: float = 0.5,
         competitors: Iterable[str] = (),
+        corpus: list[Example] | None = None,
+        category: tuple[EmbedFn, str] | None = None,
     ) -> None:
         self.embed = embed
         self.threshold = threshold
         self.competitors = tuple(competitors)
-        self.corpus = load_corpus()
+        self.corpus = load_corpus() if corpus is None else corpus
+        self.category_embed: EmbedFn | None = category[0] if category else None
+        category_id = category[1] if category else embedder_id
         recipe = "\n".join(
             f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}|{e.competitors}"
             for e in self.corpus
         )
         settings = (FEATURES_VERSION, COMPETITOR_WORDS, NAMED_COMPETITOR_WEIGHT, CATEGORY_C)
-        recipe += f"\n{settings}:{embedder_id}"
+        recipe += f"\n{settings}:{embedder_id}:{category_id}"
         self.key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
         self.id = f"classifier:{self.key[:8]}:{embedder_id}:t{threshold}"
         self._models: tuple[Linear, Linear] | None = None
@@ -219,15 +235,19 @@ class ClassifierDetector:
         self, x: np.ndarray, texts: list[str], competitors: list[tuple[str, ...]]
     ) -> np.ndarray:
         """The detector's features, leaning less on the context and the cues, with each
-        sentence that names a competitor embedded with the name replaced, and flagged."""
+        sentence embedded with the competitors it names replaced by COMPETITOR_WORDS, and a
+        flag for naming one. The sentence vector is the category encoder's when there is one."""
         dim = (x.shape[1] - len(CATEGORIES) - 3) // 2
         context_scale = CATEGORY_CONTEXT_WEIGHT / DETECT_CONTEXT_WEIGHT
         cue_scale = CATEGORY_CUE_WEIGHT / DETECT_CUE_WEIGHT
-        sentence = x[:, :dim].copy()
         masked = [mask_competitors(t, c) for t, c in zip(texts, competitors, strict=True)]
         named = [i for i, (m, t) in enumerate(zip(masked, texts, strict=True)) if m != t]
-        if named:
-            sentence[named] = self.embed([masked[i] for i in named])
+        if self.category_embed is not None:
+            sentence = self.category_embed(masked) if texts else np.zeros((0, dim), np.float32)
+        else:
+            sentence = x[:, :dim].copy()
+            if named:
+                sentence[named] = self.embed([masked[i] for i in named])
         flag = np.zeros((len(texts), 1), dtype=np.float32)
         flag[named] = NAMED_COMPETITOR_WEIGHT
         return np.hstack(
@@ -274,22 +294,36 @@ class ClassifierDetector:
         self, sentences: list[Sentence], vectors: np.ndarray
     ) -> tuple[np.ndarray, list[str]]:
         """P(objection) and the likeliest category, per sentence."""
+        return self.objection_probabilities(sentences, vectors), self.categories(sentences, vectors)
+
+    def objection_probabilities(self, sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
         if not sentences:
-            return np.zeros(0), []
-        detector, classifier = self.fit()
+            return np.zeros(0)
+        detector, _ = self.fit()
         texts = [s.text for s in sentences]
         x = self.features(texts, [s.context for s in sentences], vectors)
-        features = self.category_features(x, texts, [self.competitors] * len(texts))
-        return detector.predict_proba(x)[:, 1], classifier.predict(features)
+        return detector.predict_proba(x)[:, 1]
+
+    def categories(self, sentences: list[Sentence], vectors: np.ndarray) -> list[str]:
+        if not sentences:
+            return []
+        _, classifier = self.fit()
+        texts = [s.text for s in sentences]
+        x = self.features(texts, [s.context for s in sentences], vectors)
+        return classifier.predict(self.category_features(x, texts, [self.competitors] * len(texts)))
 
     def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]:
-        keep = [i for i, s in enumerate(sentences) if is_buyer(s)]
+        """Buyer sentences at or above the threshold, with their category (only those are
+        categorised: the category encoder embeds each one again)."""
+        buyer = [i for i, s in enumerate(sentences) if is_buyer(s)]
+        probs = self.objection_probabilities([sentences[i] for i in buyer], vectors[buyer])
+        keep = [i for i, p in zip(buyer, probs, strict=True) if p >= self.threshold]
+        confidence = {i: p for i, p in zip(buyer, probs, strict=True)}
         chosen = [sentences[i] for i in keep]
-        probs, categories = self.probabilities(chosen, vectors[keep] if keep else vectors[:0])
+        categories = self.categories(chosen, vectors[keep])
         return [
-            Objection(sentence, str(category), round(float(p), 4))
-            for sentence, p, category in zip(chosen, probs, categories, strict=True)
-            if p >= self.threshold
+            Objection(sentence, str(category), round(float(confidence[i]), 4))
+            for i, sentence, category in zip(keep, chosen, categories, strict=True)
         ]
 
 

@@ -18,9 +18,19 @@ import numpy as np
 from objections import assets as assets_stage
 from objections import briefs as briefs_stage
 from objections import ingest, redact, report
-from objections.config import Config
-from objections.detect import ClassifierDetector, Detector, find_competitors, mask_competitors
+from objections.config import Config, EmbedConfig
+from objections.detect import (
+    ClassifierDetector,
+    Detector,
+    Example,
+    cache_dir,
+    category_training,
+    find_competitors,
+    load_corpus,
+    mask_competitors,
+)
 from objections.embed import Embedder, SentenceTransformerEmbedder, mask_specifics
+from objections.encoder import TunedEncoder
 from objections.errors import ConfigError, InputError, NothingToDo, ObjectionsError
 from objections.executor import (
     ExecutorSpec,
@@ -61,6 +71,8 @@ class Components:
     transcriber: Transcriber | None = None
     embedder: Embedder | None = None
     detector: Detector | None = None
+    # The default detector's category model's sentence vectors (None: per [detect] category_model).
+    category_embedder: Embedder | None = None
 
 
 @dataclass
@@ -120,10 +132,9 @@ class Pipeline:
             config.transcribe, config.company.vocabulary
         )
         self.embedder = parts.embedder or SentenceTransformerEmbedder(config.embed)
-        self.detector = parts.detector or ClassifierDetector(
-            self.embed, self.embedder.id, config.detect.threshold, config.company.competitors
-        )
         self.progress = progress or Progress()
+        self.category_embedder = parts.category_embedder
+        self.detector = parts.detector or self._classifier()
         self.log = log
         self.calls: dict[str, Call] = {}
         self.last_objections: list[Objection] = []
@@ -131,24 +142,66 @@ class Pipeline:
         self._failed: dict[str, Transcribed] = {}  # audio (by sha256) that failed to transcribe
         self._stored: dict[str, list[Turn]] = {}  # transcripts found in the store, by sha256
 
+    def _classifier(self) -> ClassifierDetector:
+        """The default detector. Its category model reads its own sentence vectors (tuned
+        encoder by default: encoder.py), embedded through the store like every other."""
+        corpus = load_corpus()
+        self.category_embedder = self.category_embedder or self._category_model(corpus)
+        category = None
+        if self.category_embedder is not None:
+            encoder = self.category_embedder
+            category = (lambda texts: self.embed(texts, model=encoder), encoder.id)
+        return ClassifierDetector(
+            self.embed,
+            self.embedder.id,
+            self.config.detect.threshold,
+            self.config.company.competitors,
+            corpus,
+            category,
+        )
+
+    def _category_model(self, corpus: list[Example]) -> Embedder | None:
+        """Per [detect] category_model: the embedder tuned on the corpus, a named model, or
+        None (the embedder's own vectors: "stock", or an embedder that cannot be tuned)."""
+        choice = self.config.detect.category_model
+        if choice == "stock":
+            return None
+        if choice != "tuned":
+            return SentenceTransformerEmbedder(EmbedConfig(model=choice))
+        if not isinstance(self.embedder, SentenceTransformerEmbedder):
+            return None
+        training = category_training(corpus)
+        return TunedEncoder(self.embedder, training, cache_dir(), self._training_progress)
+
+    def _training_progress(self, done: int, total: int) -> None:
+        if done == 1:
+            self.progress.start("Tuning the category model (once)", total)
+        self.progress.advance()
+        if done == total:
+            self.progress.finish()
+
     # --- stage helpers ----------------------------------------------------------------------
 
-    def embed(self, texts: list[str], owners: list[str] | None = None) -> np.ndarray:
-        """Embeddings through the store: each distinct text is embedded once per model.
-        `owners`, row-aligned, are the calls (sha256) the texts came from: `forget` needs them."""
+    def embed(
+        self, texts: list[str], owners: list[str] | None = None, model: Embedder | None = None
+    ) -> np.ndarray:
+        """Embeddings through the store: each distinct text is embedded once per model
+        (`model`, else the embedder). `owners`, row-aligned, are the calls (sha256) the texts
+        came from: `forget` needs them."""
+        embedder = model or self.embedder
         keys = [text_key(t) for t in texts]
         if owners:
             self.store.link_texts(set(zip(owners, keys, strict=True)))
-        found = self.store.embeddings(sorted(set(keys)), self.embedder.id)
+        found = self.store.embeddings(sorted(set(keys)), embedder.id)
         missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
         if missing:
             self.progress.start("Embedding", len(missing))
             # In chunks, each saved at once: progress moves, and a killed run keeps its work.
             for start in range(0, len(missing), EMBED_CHUNK):
                 chunk = missing[start : start + EMBED_CHUNK]
-                vectors = self.embedder.embed([t for _, t in chunk])
+                vectors = embedder.embed([t for _, t in chunk])
                 fresh = {k: vectors[i] for i, (k, _) in enumerate(chunk)}
-                self.store.save_embeddings(fresh, self.embedder.id)
+                self.store.save_embeddings(fresh, embedder.id)
                 found.update(fresh)
                 self.progress.advance(len(chunk))
             self.progress.finish()
@@ -315,16 +368,20 @@ class Pipeline:
         buyer = [s for sentences in by_call.values() for s in sentences if s.role != "rep"]
         owners = [self.calls[s.call_id].sha256 for s in buyer]
         vectors = self.embed([s.text for s in buyer], owners)
-        if isinstance(self.detector, ClassifierDetector):
-            # It embeds sentences naming a competitor again, the name masked: embedded here
-            # first, they are linked to their calls, so `objections forget` finds them too.
-            names = self.config.company.competitors
-            masked = [
-                (mask_competitors(s.text, names), o) for s, o in zip(buyer, owners, strict=True)
-            ]
-            masked = [(m, o) for (m, o), s in zip(masked, buyer, strict=True) if m != s.text]
-            self.embed([m for m, _ in masked], [o for _, o in masked])
         objections = self.detector.detect(buyer, vectors)
+        if isinstance(self.detector, ClassifierDetector):
+            # Its category model embedded objections again, competitor names masked: linked to
+            # their calls, so `objections forget` finds those vectors too.
+            names = self.config.company.competitors
+            self.store.link_texts(
+                {
+                    (
+                        self.calls[o.sentence.call_id].sha256,
+                        text_key(mask_competitors(o.sentence.text, names)),
+                    )
+                    for o in objections
+                }
+            )
         for objection in objections:
             objection.competitors = find_competitors(
                 objection.sentence.text, self.config.company.competitors
