@@ -4,11 +4,13 @@ For each gold theme of each set (its labelled objection sentences, the set's ass
 the gold `asset`, null for a gap) this computes what `assets.features` gives the tool: the best
 asset's score (mean best-passage similarity), its lead over the runner-up, the topic similarity
 (theme centroid against the mean of the asset's passage vectors), the share of buyer sentences
-that no passage answers, the passage-level maximum and keyword overlap. Each candidate rule
-says "gap" below a threshold; the threshold is fitted on all sets but one and tested on the one
-left out, so no set grades thresholds fitted on itself. Per-set top-1 (best asset is the gold one
-and not called a gap) and gap accuracy are printed for each rule, then the thresholds each rule
-gets when fitted on every set.
+that no passage answers, the passage-level maximum, keyword overlap and the share of buyer
+sentences that name what the asset's title names. Each candidate rule says "gap" below a
+threshold; the threshold is fitted on all sets but one and tested on the one left out, so no set
+grades thresholds fitted on itself. A rule "or named" also keeps an asset whose title names what
+at least half the buyers name (`[assets] named`, a fixed majority, never fitted). Per-set top-1
+(best asset is the gold one and not called a gap) and gap accuracy are printed for each rule,
+then the thresholds each rule gets when fitted on every set.
 
     python benchmarks/asset_calibration.py [--themes] [SET ...]
 
@@ -44,6 +46,8 @@ DEFAULT_SETS = [
     ROOT.parent / "shared" / "devset" / "shiftwise",
     ROOT / "evalsets" / "clinicflow",
     ROOT / "evalsets" / "freightpilot",
+    ROOT / "evalsets" / "donorpath",
+    ROOT / "evalsets" / "staybright",
     ROOT / "scripts" / "recordings_source",
 ]
 WORD = re.compile(r"[a-z][a-z-]{3,}")
@@ -59,6 +63,7 @@ class Row:
     top: str  # the tool's best asset
     f: dict[str, float]
     answered: np.ndarray  # each buyer sentence's best passage similarity in the best asset
+    coverage: str  # what the shipped rule (`assets.decide_coverage`) says
 
     @property
     def mapped(self) -> bool:
@@ -105,7 +110,7 @@ def measure(folder: Path, pipeline: Pipeline, config: AssetsConfig) -> list[Row]
     rows = []
     for theme_id, texts in members_by_theme(folder).items():
         vectors = pipeline.embed(texts)
-        found = assets_stage.features(vectors, index)
+        found = assets_stage.features(vectors, index, texts)
         top = library[found.top]
         rows.append(
             Row(
@@ -121,28 +126,35 @@ def measure(folder: Path, pipeline: Pipeline, config: AssetsConfig) -> list[Row]
                     "unanswered": assets_stage.unanswered_share(found, config),
                     "passage_max": float(found.answered.max()),
                     "keywords": keyword_overlap(texts, top.text),
+                    "named": found.named,
                 },
                 found.answered,
+                assets_stage.decide_coverage(found, config),
             )
         )
     return rows
 
 
-# A rule: the features it reads; "gap" when any of them is below its threshold.
-RULES: dict[str, list[str]] = {
-    "today: best + 2*lead": ["today"],
-    "best": ["best"],
-    "topic": ["topic"],
-    "topic and best + 2*lead": ["topic", "today"],
-    "topic and best": ["topic", "best"],
+# A rule: the features it reads, "gap" when any of them is below its threshold; and whether
+# an asset whose title names what most buyers name is kept anyway ("or named").
+RULES: dict[str, tuple[list[str], bool]] = {
+    "today: best + 2*lead": (["today"], False),
+    "best": (["best"], False),
+    "topic": (["topic"], False),
+    "topic, or named": (["topic"], True),
+    "topic and best + 2*lead": (["topic", "today"], False),
+    "topic and best": (["topic", "best"], False),
 }
+NAMED = AssetsConfig().named
 
 
 def correct(row: Row, gap: bool) -> bool:
     return (not gap and row.top == row.gold) if row.mapped else gap
 
 
-def is_gap(row: Row, feats: list[str], thresholds: tuple[float, ...]) -> bool:
+def is_gap(row: Row, feats: list[str], thresholds: tuple[float, ...], named: bool) -> bool:
+    if named and row.f["named"] >= NAMED:
+        return False
     return any(row.f[k] < t for k, t in zip(feats, thresholds, strict=True))
 
 
@@ -157,11 +169,12 @@ def margin(rows: list[Row], feats: list[str], thresholds: tuple[float, ...]) -> 
     return min(min(abs(r.f[k] - t) for r in rows) for k, t in zip(feats, thresholds, strict=True))
 
 
-def fit(rows: list[Row], feats: list[str]) -> tuple[float, ...]:
+def fit(rows: list[Row], feats: list[str], named: bool) -> tuple[float, ...]:
     grid = itertools.product(*(candidates(rows, k) for k in feats))
 
     def key(th: tuple[float, ...]) -> tuple[int, float]:
-        return sum(correct(r, is_gap(r, feats, th)) for r in rows), margin(rows, feats, th)
+        right = sum(correct(r, is_gap(r, feats, th, named)) for r in rows)
+        return right, margin(rows, feats, th)
 
     return max(grid, key=key)
 
@@ -179,13 +192,15 @@ def leave_one_set_out(rows: list[Row], sets: list[str]) -> None:
     header = "".join(f"{s[:12]:>20}" for s in sets)
     print(f"{'rule':26}{header}{'all themes':>14}")
     print(f"{'':26}" + "".join(f"{'top-1  gaps':>20}" for _ in sets))
-    for name, feats in RULES.items():
+    for name, (feats, named) in RULES.items():
         cells, right = [], 0
         for held in sets:
             train = [r for r in rows if r.set != held]
             test = [r for r in rows if r.set == held]
-            th = fit(train, feats)
-            top1, gap, n = scores(test, lambda r, th=th, feats=feats: is_gap(r, feats, th))
+            th = fit(train, feats, named)
+            top1, gap, n = scores(
+                test, lambda r, th=th, feats=feats, named=named: is_gap(r, feats, th, named)
+            )
             cells.append(f"{top1:>13.3f} {gap:.3f}")
             right += n
         print(f"{name:26}{''.join(cells)}{right:>9}/{len(rows)}")
@@ -195,12 +210,13 @@ def fitted_on_all(rows: list[Row], sets: list[str], config: AssetsConfig) -> Non
     print("\nfitted on every set (in-sample), and the shipped rules")
     shipped = {
         "shipped before: best+2*lead >= 0.50": lambda r: r.f["today"] < 0.50,
-        f"shipped now: topic >= {config.on_topic}": lambda r: r.f["topic"] < config.on_topic,
+        f"topic >= {config.on_topic}": lambda r: r.f["topic"] < config.on_topic,
+        f"shipped now: topic >= {config.on_topic}, or named": lambda r: r.coverage == "gap",
     }
-    for name, feats in RULES.items():
-        th = fit(rows, feats)
+    for name, (feats, named) in RULES.items():
+        th = fit(rows, feats, named)
         label = f"{name} >= " + ", ".join(f"{t:.3f}" for t in th)
-        shipped[label] = lambda r, th=th, feats=feats: is_gap(r, feats, th)
+        shipped[label] = lambda r, th=th, feats=feats, named=named: is_gap(r, feats, th, named)
     for label, decide in shipped.items():
         per_set = [scores([r for r in rows if r.set == s], decide) for s in sets]
         cells = "".join(f"{t:>13.3f} {g:.3f}" for t, g, _ in per_set)
@@ -216,11 +232,8 @@ def print_themes(rows: list[Row], config: AssetsConfig) -> None:
         gold = "asset" if r.mapped else "gap"
         if r.mapped and r.top != r.gold:
             gold = "OTHER"
-        decision = "gap" if r.f["topic"] < config.on_topic else "on topic"
-        if decision != "gap":
-            decision = "partial" if r.f["unanswered"] > config.unanswered_share else "covered"
         cells = "".join(f"{r.f[n]:>11.3f}" for n in names)
-        print(f"{r.set[:12]:13}{r.theme[:29]:30}{gold:8}{r.top[:27]:28}{cells}  {decision}")
+        print(f"{r.set[:12]:13}{r.theme[:29]:30}{gold:8}{r.top[:27]:28}{cells}  {r.coverage}")
 
 
 def answered_threshold(rows: list[Row], config: AssetsConfig) -> None:
@@ -236,8 +249,8 @@ def answered_threshold(rows: list[Row], config: AssetsConfig) -> None:
     print(f"  {best:.2f} (balanced accuracy {max(balanced):.3f}); shipped [assets] answered =")
     shipped = (np.mean(yes >= config.answered) + np.mean(no < config.answered)) / 2
     print(f"  {config.answered} (balanced accuracy {shipped:.3f})")
-    on_topic = [r for r in rows if r.f["topic"] >= config.on_topic]
-    partial = [r for r in on_topic if r.f["unanswered"] > config.unanswered_share]
+    on_topic = [r for r in rows if r.coverage != "gap"]
+    partial = [r for r in on_topic if r.coverage == "partial"]
     print(f"  partial (over {config.unanswered_share:.0%} unanswered): {len(partial)} of the")
     print(f"  {len(on_topic)} themes on topic: " + ", ".join(r.theme for r in partial))
     gaps = [r for r in rows if not r.mapped]

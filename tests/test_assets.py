@@ -299,6 +299,73 @@ def test_the_thresholds_come_from_config() -> None:
     assert matched(ANSWERS_ONE, AssetsConfig(answered=0.3)).coverage == "covered"
 
 
+def test_title_names_are_the_proper_names_a_title_gives() -> None:
+    library = [
+        assets_stage._asset("vs", "Acme vs Bill.com: for teams that outgrew bill pay", "", "", ""),
+        assets_stage._asset("ns", "Datasheet: the Acme connector for NetSuite", "", "", "Acme"),
+        assets_stage._asset(
+            "case", "Case study: Brennan Industrial cuts freight spend", "", "", "At Brennan, Acme"
+        ),
+        assets_stage._asset("price", "Pricing: what you pay", "", "", "Acme pricing is per bill."),
+        assets_stage._asset("web", "Webinar: get ahead of tax season", "", "", "Our webinar."),
+    ]
+    # Acme, in every asset, is the company's own name; Datasheet, Case, Pricing and Webinar are
+    # capitalised only as a title's first word; Brennan is capitalised mid-sentence in the body.
+    assert assets_stage.title_names(library) == [
+        ["Bill.com"],
+        ["NetSuite"],
+        ["Brennan", "Industrial"],
+        [],
+        [],
+    ]
+
+
+def test_named_share_counts_the_name_as_written() -> None:
+    texts = ["We ring everything up on Square.", "It's a square peg.", "Toast, I think."]
+    assert assets_stage.named_share(texts, ["Square"]) == pytest.approx(1 / 3)
+    assert assets_stage.named_share(texts, ["Square", "Toast"]) == pytest.approx(2 / 3)
+    assert assets_stage.named_share(texts, []) == 0.0
+
+
+# A comparison page that is about the competitor the buyers name, though their stories (years on
+# it, the renewal discount) keep the theme's centroid below `on_topic` of the page.
+COMPARISON = {"Acme vs Vendorly": ["Vendorly comparison"], "hiring": ["Join our team"]}
+NAMES_IT = [
+    "We've been on Vendorly since 2009 and the board reads its reports.",
+    "Vendorly offered us twenty percent off to renew for three years.",
+    "Our staff built their careers on Vendorly.",
+    "Switching anything feels risky right now.",
+]
+VECTORS["Vendorly comparison"] = axis(6)
+for _text in NAMES_IT:
+    VECTORS[_text] = 0.5 * axis(6) + 0.866 * axis(5)  # cosine 0.5 with the page
+
+
+def competitor_theme(texts: list[str]) -> tuple[Theme, np.ndarray]:
+    objections = [
+        Objection(Sentence("C-1", n, "Buyer", "buyer", 0, 0, t), "competitor", 1.0, [])
+        for n, t in enumerate(texts)
+    ]
+    return Theme("vendorly", "vendorly", "competitor", objections), fixed_embed(texts)
+
+
+def test_a_page_named_for_what_most_buyers_name_is_on_topic() -> None:
+    theme, vectors = competitor_theme(NAMES_IT)
+    assets_stage.match_theme(theme, vectors, FixedIndex(COMPARISON), AssetsConfig())
+    assert theme.assets[0].asset.id == "Acme vs Vendorly" and theme.coverage == "covered"
+    # Below `named` (3 of 4 name it) the centroid alone decides, and it is off topic.
+    strict = AssetsConfig(named=0.8)
+    assets_stage.match_theme(theme, vectors, FixedIndex(COMPARISON), strict)
+    assert theme.coverage == "gap"
+
+
+def test_a_name_only_a_few_buyers_use_does_not_make_the_page_on_topic() -> None:
+    texts = [NAMES_IT[0], NAMES_IT[3], NAMES_IT[3], NAMES_IT[3]]
+    theme, vectors = competitor_theme(texts)
+    assets_stage.match_theme(theme, vectors, FixedIndex(COMPARISON), AssetsConfig())
+    assert theme.coverage == "gap"
+
+
 def test_the_old_coverage_settings_are_refused_with_what_replaced_them(tmp_path: Path) -> None:
     from objections.config import load_config
     from objections.errors import ConfigError

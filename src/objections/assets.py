@@ -5,9 +5,10 @@ A theme's score for an asset is the mean, over the theme's objections, of the be
 similarity: an asset that answers most buyers scores higher than one that echoes a few words.
 
 Coverage (see `decide_coverage`): the best asset must be about the theme (the theme's centroid
-against the mean of the asset's passage vectors), else the theme is a gap; an asset on topic that
-leaves a large share of the buyers' sentences without a passage that answers them is partial, and
-those sentences are recorded as what the asset is missing.
+against the mean of the asset's passage vectors, or most buyers naming what its title names), else
+the theme is a gap; an asset on topic that leaves a large share of the buyers' sentences without a
+passage that answers them is partial, and those sentences are recorded as what the asset is
+missing.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import io
 import logging
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +41,8 @@ MARKUP = (".md", ".markdown", ".html", ".htm")
 # Two unanswered buyer sentences this similar say the same thing: list it once.
 SAME_CONCERN = 0.8
 MISSING_LIMIT = 5
+WORD = re.compile(r"\w[\w'.&-]*\w|\w")  # keeps Bill.com, Raiser's, Auto-Fill whole
+MID_SENTENCE = re.compile(rf"(?<=[\w,;] )(?:{WORD.pattern})")  # a word after a word, not a stop
 
 
 def load_assets(path: Path, on_error: ErrorFn | None = None) -> list[Asset]:
@@ -207,6 +212,11 @@ class AssetIndex:
         self.vectors = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
         self.topics = self._topics()
 
+    @cached_property
+    def names(self) -> list[list[str]]:
+        """Per asset, the names its title gives (see `title_names`)."""
+        return title_names(self.assets)
+
     def _topics(self) -> np.ndarray:
         if not self.assets:
             return np.zeros((0, 1), dtype=np.float32)
@@ -228,6 +238,60 @@ class AssetIndex:
         return self.best_passages(member_vectors).mean(axis=1)
 
 
+def title_names(assets: list[Asset]) -> list[list[str]]:
+    """Per asset, the proper names in its title: the competitor of a comparison page, the system
+    of an integration datasheet, the customer of a case study. A name is written capitalised and
+    the library never writes it in lowercase (so "Pricing" and "Webinar" are words, not names); a
+    title segment's first word is capitalised anyway, so it counts when it looks like a name
+    (NetSuite, EHR) or the library also capitalises it mid-sentence; a word in more than half
+    the library's assets (the company's own name) names nothing in particular."""
+    lowercase: set[str] = set()
+    mid_sentence: set[str] = set()
+    used_by: Counter[str] = Counter()
+    for asset in assets:
+        words = WORD.findall(asset.text)
+        lowercase.update(_key(w) for w in words if w.islower() and not _looks_like_a_name(w))
+        used_by.update({_key(w) for w in words})
+        mid_sentence.update(_key(w) for w in MID_SENTENCE.findall(asset.text) if w[0].isupper())
+
+    def is_name(word: str, first: bool) -> bool:
+        capitalised = word[0].isupper() and (not first or _key(word) in mid_sentence)
+        if not (capitalised or _looks_like_a_name(word)):
+            return False
+        return _key(word) not in lowercase and used_by[_key(word)] * 2 <= len(assets)
+
+    names = []
+    for asset in assets:
+        segments = [WORD.findall(s) for s in re.split(r"[:?!]\s|\.\s", asset.title)]
+        names.append([w for s in segments for n, w in enumerate(s) if is_name(w, n == 0)])
+    return names
+
+
+def _key(word: str) -> str:
+    """FreightPilot's is FreightPilot."""
+    return word.lower().removesuffix("'s")
+
+
+def _looks_like_a_name(word: str) -> bool:
+    """A capital inside the word or a digit beside letters: NetSuite, EHR, 7shifts, never a word."""
+    return _has_letter(word) and (
+        any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+    )
+
+
+def _has_letter(word: str) -> bool:
+    return any(c.isalpha() for c in word)
+
+
+def named_share(texts: list[str], names: list[str]) -> float:
+    """Share of the buyers' sentences that name one of `names`, written as the title writes it
+    (case matters: "Square" is the company, "square" a word)."""
+    if not names or not texts:
+        return 0.0
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names))
+    return sum(bool(pattern.search(t)) for t in texts) / len(texts)
+
+
 def _unit(vector: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm else vector
@@ -242,6 +306,7 @@ class Features:
     scores: np.ndarray  # every asset's score (mean best-passage similarity)
     topic: float  # theme centroid against the best asset's topic vector
     answered: np.ndarray  # per member: its best passage similarity within the best asset
+    named: float  # share of the buyers' sentences naming what the best asset's title names
 
     @property
     def best(self) -> float:
@@ -254,23 +319,33 @@ class Features:
         return self.best - float(rest.max()) if len(rest) else self.best
 
 
-def features(member_vectors: np.ndarray, index: AssetIndex) -> Features:
+def features(member_vectors: np.ndarray, index: AssetIndex, texts: list[str]) -> Features:
+    """`texts`: the members' sentences, in the order of `member_vectors`."""
     per_member = index.best_passages(member_vectors)
     scores = per_member.mean(axis=1)
     top = int(np.argmax(scores))
     centroid = _unit(member_vectors.mean(axis=0))
-    return Features(top, scores, float(index.topics[top] @ centroid), per_member[top])
+    named = named_share(texts, index.names[top])
+    return Features(top, scores, float(index.topics[top] @ centroid), per_member[top], named)
 
 
 def decide_coverage(found: Features, config: AssetsConfig) -> Coverage:
     """gap when the best asset is not about the theme; partial when it is, but more than
     `unanswered_share` of the buyers' sentences have no passage reaching `answered`; else
     covered. Thresholds calibrated by benchmarks/asset_calibration.py (see README)."""
-    if found.topic < config.on_topic:
+    if not on_topic(found, config):
         return "gap"
     if unanswered_share(found, config) > config.unanswered_share:
         return "partial"
     return "covered"
+
+
+def on_topic(found: Features, config: AssetsConfig) -> bool:
+    """The theme's centroid is close to what the asset as a whole is about, or at least `named`
+    of the buyers name what its title names: a theme about Raiser's Edge is the subject of the
+    "vs Raiser's Edge" page even when the buyers' stories (their history on it, the renewal
+    discount) pull the centroid away from the page's feature table."""
+    return found.topic >= config.on_topic or found.named >= config.named
 
 
 def unanswered_share(found: Features, config: AssetsConfig) -> float:
@@ -299,10 +374,10 @@ def match_theme(
     if not index.assets or len(member_vectors) == 0:
         theme.assets, theme.coverage = [], "gap"
         return
-    found = features(member_vectors, index)
+    texts = [o.sentence.text for o in theme.objections]
+    found = features(member_vectors, index, texts)
     order = np.argsort(-found.scores)[: config.top]
     theme.assets = [AssetMatch(index.assets[i], round(float(found.scores[i]), 4)) for i in order]
     theme.coverage = decide_coverage(found, config)
     if theme.coverage == "partial":
-        texts = [o.sentence.text for o in theme.objections]
         theme.assets[0].missing = missing_concerns(texts, member_vectors, found, config)

@@ -93,6 +93,9 @@ class AssetsConfig:
     # The best asset is on topic (else: gap) when the theme's centroid reaches this cosine with
     # the mean of the asset's passage vectors.
     on_topic: float = 0.59
+    # ... or when at least this share of the buyers' sentences name what its title names
+    # (a competitor, an integrated system): a fixed majority, not fitted.
+    named: float = 0.5
     # A buyer sentence is answered when some passage of the asset reaches this similarity ...
     answered: float = 0.48
     # ... and an on-topic asset is partial when more than this share of them is unanswered.
