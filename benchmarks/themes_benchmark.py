@@ -181,7 +181,7 @@ def warm_up(skip_bertopic: bool) -> None:
 
 
 def content_words(text: str) -> set[str]:
-    from objections.themes import stop_words
+    from objections.labels import stop_words
 
     words = re.findall(r"[a-z0-9]+", text.lower())
     return {w.rstrip("s") for w in words if w not in stop_words() and len(w) > 1}
@@ -190,7 +190,7 @@ def content_words(text: str) -> set[str]:
 def label_rows(data: Labelled, themes: list[Any]) -> list[dict[str, Any]]:
     """Each theme's label now and the keyword label it had before, with the share of their
     words found in the gold theme it mostly holds (its id and description)."""
-    from objections.themes import keyword_label
+    from objections.labels import keyword_label
 
     gold_of = {text: theme for text, theme in zip(data.texts, data.themes, strict=True)}
     rows = []
@@ -212,14 +212,21 @@ def label_rows(data: Labelled, themes: list[Any]) -> list[dict[str, Any]]:
 
 
 def labelled_rows(root: Path, embedder: Any, skip_bertopic: bool) -> list[dict[str, Any]]:
-    from objections.detect import ClassifierDetector
+    from objections.detect import ClassifierDetector, cache_dir, category_training, load_corpus
+    from objections.encoder import TunedEncoder
     from objections.models import Sentence
 
     data = Labelled(root)
     embed = embedder.embed
     raw = embed(data.texts)
     vectors = embed(masked(data.texts, data.competitors))
-    detector = ClassifierDetector(embed, embedder.id, competitors=data.competitors)
+    # The product's category model: its own vectors from the encoder tuned on the corpus.
+    corpus = load_corpus()
+    tuned = TunedEncoder(embedder, category_training(corpus), cache_dir())
+    detector = ClassifierDetector(
+        embed, embedder.id, competitors=data.competitors, corpus=corpus,
+        category=(tuned.embed, tuned.id),
+    )  # fmt: skip
     sentences = [Sentence(c, n, "Buyer", "buyer", 0.0, 0.0, t)
                  for n, (c, t) in enumerate(zip(data.calls, data.texts, strict=True))]  # fmt: skip
     _, predicted = detector.probabilities(sentences, raw)
