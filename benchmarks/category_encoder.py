@@ -1,24 +1,25 @@
-"""Category accuracy with a fine-tuned sentence encoder inside the product's full category
-features (research benchmark: nothing here is used by the product yet).
+"""Category accuracy: the stock sentence encoder vs the tuned one (objections.encoder) inside
+the product's full category features.
 
 Two arms, the same features as detect.ClassifierDetector's category model (sentence vector,
 context vector, cue counts, named-competitor flag; competitor names masked), the same logistic
-regression: (a) the sentence vector from stock all-MiniLM-L6-v2, (b) from MiniLM fine-tuned for
-one epoch with a supervised contrastive loss on the corpus's masked objection sentences
-(benchmarks/category_finetune.py's recipe). Training data: only the shipped corpus.
+regression: (a) the sentence vector from stock all-MiniLM-L6-v2 ([detect] category_model =
+"stock"), (b) from MiniLM tuned by objections.encoder on the training corpus's masked objections
+(the default, "tuned"). Training data: only the shipped corpus.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/category_encoder.py [--cv] [--seed N]
 
-Without --cv: fit on the whole corpus, report on the devset and the first two evalsets (about 1
-minute of fine-tuning on one idle core). With --cv: leave one call industry out (12 fine-tunes).
+Without --cv: fit on the whole corpus, report on the gold objection sentences of the devset and
+the evalsets (about a minute of tuning). With --cv: leave one call industry out (one tuning per
+industry in the corpus).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +28,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 import objections.detect as detect
+from objections import encoder as encoder_stage
 from objections.config import EmbedConfig
 from objections.embed import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = [ROOT.parent / "shared/devset/shiftwise", ROOT / "evalsets/clinicflow",
-        ROOT / "evalsets/freightpilot"]  # fmt: skip
+EVALSETS = sorted(p for p in (ROOT / "evalsets").iterdir() if (p / "calls").is_dir())
+SETS = [ROOT.parent / "shared/devset/shiftwise", *EVALSETS]
 DIM = 384
-
-
-def _recipe() -> Any:
-    spec = importlib.util.spec_from_file_location("ft", ROOT / "benchmarks/category_finetune.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Features:
@@ -58,13 +52,13 @@ class Features:
             return np.zeros((0, DIM), np.float32)
         return np.stack([self.cache[t] for t in texts])
 
-    def __call__(self, examples: list[detect.Example], encoder: Any, ft: Any) -> np.ndarray:
+    def __call__(self, examples: list[detect.Example], encoder: Any) -> np.ndarray:
         texts = [e.text for e in examples]
         x = self.detector.features(texts, [e.context for e in examples], self.embed(texts))
         out = self.detector.category_features(x, texts, [e.competitors for e in examples])
         if encoder is not None:
             masked = [detect.mask_competitors(e.text, e.competitors) for e in examples]
-            out[:, :DIM] = ft.encode(encoder, masked)
+            out[:, :DIM] = encoder.embed(masked)
         return out
 
 
@@ -79,26 +73,27 @@ def accuracies(
     train: list[detect.Example],
     tests: dict[str, list[detect.Example]],
     features: Features,
-    ft: Any,
-    seed: int,
 ) -> Scores:
     from sklearn.linear_model import LogisticRegression
 
-    masked = [detect.mask_competitors(e.text, e.competitors) for e in train]
-    encoder, _ = ft.finetune(masked, [e.category for e in train], seed)
-    labels, weights = [e.category for e in train], np.array([e.weight for e in train])
-    out: Scores = {}
-    arms = {}
-    for name, model in (("stock", None), ("tuned", encoder)):
-        head = LogisticRegression(C=1.0, max_iter=3000)
-        arms[name] = (head.fit(features(train, model, ft), labels, sample_weight=weights), model)
-    for key, examples in tests.items():
-        gold = np.array([e.category for e in examples])
-        stock, tuned = (
-            float(np.mean(head.predict(features(examples, model, ft)) == gold))
-            for head, model in arms.values()
+    with tempfile.TemporaryDirectory() as cache:
+        encoder = encoder_stage.TunedEncoder(
+            features.stock, detect.category_training(train), Path(cache)
         )
-        out[key] = (stock, tuned, len(examples))
+        encoder.embed(["tune now"])  # trains
+        labels, weights = [e.category for e in train], np.array([e.weight for e in train])
+        out: Scores = {}
+        arms = {}
+        for name, model in (("stock", None), ("tuned", encoder)):
+            head = LogisticRegression(C=detect.CATEGORY_C, max_iter=3000)
+            arms[name] = (head.fit(features(train, model), labels, sample_weight=weights), model)
+        for key, examples in tests.items():
+            gold = np.array([e.category for e in examples])
+            stock, tuned = (
+                float(np.mean(head.predict(features(examples, model)) == gold))
+                for head, model in arms.values()
+            )
+            out[key] = (stock, tuned, len(examples))
     return out
 
 
@@ -123,7 +118,8 @@ def main() -> None:
     parser.add_argument("--cv", action="store_true", help="leave one call industry out")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    ft, features = _recipe(), Features()
+    encoder_stage.RECIPE["seed"] = args.seed
+    features = Features()
     sentences = objections_of([e for p in sorted(detect.DATA.glob("*.jsonl"))
                                for e in detect._sentence_examples(p)])  # fmt: skip
     calls = {folder.name: objections_of(call_examples(folder))
@@ -132,13 +128,13 @@ def main() -> None:
     if args.cv:
         for held in calls:
             train = sentences + [e for k, v in calls.items() if k != held for e in v]
-            results |= accuracies(train, {held: calls[held]}, features, ft, args.seed)
+            results |= accuracies(train, {held: calls[held]}, features)
             stock, tuned, n = results[held]
             print(f"  {held:<14} n={n:>3}  stock {stock:.3f}  fine-tuned {tuned:.3f}", flush=True)
     else:
         train = sentences + [e for v in calls.values() for e in v]
         tests = {root.name: labelled_set(root) for root in SETS if root.exists()}
-        results = accuracies(train, tests, features, ft, args.seed)
+        results = accuracies(train, tests, features)
         for key, (stock, tuned, n) in results.items():
             print(f"  {key:<14} n={n:>3}  stock {stock:.3f}  fine-tuned {tuned:.3f}")
     total = sum(n for _, _, n in results.values())

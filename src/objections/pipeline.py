@@ -42,13 +42,14 @@ from objections.executor import (
     transcribe_one,
 )
 from objections.forget import run_sources
+from objections.labels import pick_quotes
 from objections.models import Call, Objection, Sentence, Theme, Turn
 from objections.outputs import objection_entry, quote_entry, theme_entry, write_outputs
 from objections.rank import Period, period_for, rank_themes, weekly_counts
 from objections.roles import assign_roles
 from objections.sentences import call_sentences
 from objections.store import Store, text_key
-from objections.themes import build_themes, pick_quotes
+from objections.themes import build_themes
 from objections.transcribe import Transcriber, WhisperTranscriber, speech_problem
 
 EMBED_CHUNK = 256
@@ -175,7 +176,9 @@ class Pipeline:
 
     def _training_progress(self, done: int, total: int) -> None:
         if done == 1:
-            self.progress.start("Tuning the category model (once)", total)
+            self.log(f"tuning the category model on the shipped corpus, once ({total} steps, "
+                     f"about a minute on a laptop; cached in {cache_dir()})")  # fmt: skip
+            self.progress.start("Tuning the category model", total)
         self.progress.advance()
         if done == total:
             self.progress.finish()
