@@ -52,21 +52,30 @@ class Features:
             return np.zeros((0, DIM), np.float32)
         return np.stack([self.cache[t] for t in texts])
 
-    def __call__(self, examples: list[detect.Example], encoder: Any) -> np.ndarray:
+    def __call__(self, examples: list[detect.Example], arm: str, encoder: Any) -> np.ndarray:
+        """The category features of an arm: "stock", "tuned" (the tuned vector in place of the
+        stock one: the product) or "both" (the tuned vector added beside the stock one)."""
         texts = [e.text for e in examples]
         x = self.detector.features(texts, [e.context for e in examples], self.embed(texts))
         out = self.detector.category_features(x, texts, [e.competitors for e in examples])
-        if encoder is not None:
-            masked = [detect.mask_competitors(e.text, e.competitors) for e in examples]
-            out[:, :DIM] = encoder.embed(masked)
+        if arm == "stock":
+            return out
+        masked = [detect.mask_competitors(e.text, e.competitors) for e in examples]
+        tuned = encoder.embed(masked)
+        if arm == "both":
+            return np.hstack([tuned, out])
+        out[:, :DIM] = tuned
         return out
+
+
+ARMS = ("stock", "tuned", "both")
 
 
 def objections_of(examples: list[detect.Example]) -> list[detect.Example]:
     return [e for e in examples if e.role != "rep" and e.category]
 
 
-Scores = dict[str, tuple[float, float, int]]
+Scores = dict[str, dict[str, float]]  # set -> arm -> accuracy, and "n"
 
 
 def accuracies(
@@ -82,19 +91,20 @@ def accuracies(
         )
         encoder.embed(["tune now"])  # trains
         labels, weights = [e.category for e in train], np.array([e.weight for e in train])
-        out: Scores = {}
-        arms = {}
-        for name, model in (("stock", None), ("tuned", encoder)):
+        out: Scores = {key: {"n": len(examples)} for key, examples in tests.items()}
+        for arm in ARMS:
             head = LogisticRegression(C=detect.CATEGORY_C, max_iter=3000)
-            arms[name] = (head.fit(features(train, model), labels, sample_weight=weights), model)
-        for key, examples in tests.items():
-            gold = np.array([e.category for e in examples])
-            stock, tuned = (
-                float(np.mean(head.predict(features(examples, model)) == gold))
-                for head, model in arms.values()
-            )
-            out[key] = (stock, tuned, len(examples))
+            head.fit(features(train, arm, encoder), labels, sample_weight=weights)
+            for key, examples in tests.items():
+                gold = np.array([e.category for e in examples])
+                predicted = head.predict(features(examples, arm, encoder))
+                out[key][arm] = float(np.mean(predicted == gold))
     return out
+
+
+def show(key: str, scores: dict[str, float]) -> str:
+    arms = "  ".join(f"{arm} {scores[arm]:.3f}" for arm in ARMS)
+    return f"  {key:<14} n={int(scores['n']):>3}  {arms}"
 
 
 def call_examples(folder: Path) -> list[detect.Example]:
@@ -129,17 +139,19 @@ def main() -> None:
         for held in calls:
             train = sentences + [e for k, v in calls.items() if k != held for e in v]
             results |= accuracies(train, {held: calls[held]}, features)
-            stock, tuned, n = results[held]
-            print(f"  {held:<14} n={n:>3}  stock {stock:.3f}  fine-tuned {tuned:.3f}", flush=True)
+            print(show(held, results[held]), flush=True)
     else:
         train = sentences + [e for v in calls.values() for e in v]
         tests = {root.name: labelled_set(root) for root in SETS if root.exists()}
         results = accuracies(train, tests, features)
-        for key, (stock, tuned, n) in results.items():
-            print(f"  {key:<14} n={n:>3}  stock {stock:.3f}  fine-tuned {tuned:.3f}")
-    total = sum(n for _, _, n in results.values())
-    pooled = [sum(r[i] * r[2] for r in results.values()) / total for i in (0, 1)]
-    print(f"pooled over {total} objections: stock {pooled[0]:.3f}  fine-tuned {pooled[1]:.3f}")
+        for key, scores in results.items():
+            print(show(key, scores))
+    total = sum(r["n"] for r in results.values())
+    pooled = {arm: sum(r[arm] * r["n"] for r in results.values()) / total for arm in ARMS}
+    print(
+        f"pooled over {int(total)} objections: "
+        + "  ".join(f"{a} {v:.3f}" for a, v in pooled.items())
+    )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,21 @@ def test_configured_competitors_however_asr_spells_them(text: str, expected: lis
     assert find_competitors(text, ["HubSpot", "7shifts", "Deputy"]) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Our history has been in Raiser's Edge since 2009.", ["Raiser's Edge NXT"]),
+        ("We priced out Raisers Edge NXT last spring.", ["Raiser's Edge NXT"]),
+        ("Housecall does dispatch for us.", ["Housecall Pro"]),
+        ("The edge of the table is wet.", []),
+    ],
+)
+def test_buyers_leave_edition_words_off_a_name(text: str, found: list[str]) -> None:
+    names = ["Raiser's Edge NXT", "Housecall Pro", "When I Work"]
+    assert find_competitors(text, names) == found
+    assert ("a competitor" in mask_competitors(text, names)) == bool(found)
+
+
 def test_unknown_alternatives_named_as_what_we_use() -> None:
     found = find_competitors("Right now we use Trello Boards for all of that, so", [])
     assert found == ["Trello Boards"]

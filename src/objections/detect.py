@@ -411,12 +411,27 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+# Edition words buyers leave off a product's name: "Raiser's Edge NXT" is "Raiser's Edge",
+# "Acme Cloud Pro" is "Acme".
+_EDITIONS = {"nxt", "cloud", "platform", "suite", "software", "app", "online", "enterprise",
+             "pro", "plus", "premium", "essentials", "express", "edition", "hq", "inc", "ai",
+             "go", "x"}  # fmt: skip
+
+
 @functools.lru_cache(maxsize=1024)
 def name_variants(name: str) -> frozenset[str]:
-    """Spellings speech recognition produces for a name: spaced, split, digits as words."""
-    variants = {_squash(name)}
-    spelled = re.sub(r"\d+", lambda m: " " + _NUMBER_WORDS.get(m.group(), m.group()) + " ", name)
-    variants.add(_squash(spelled))
+    """Spellings speech recognition produces for a name: spaced, split, digits as words; and
+    the name without the edition words buyers leave off."""
+    words = name.split()
+    while len(words) > 1 and words[-1].lower() in _EDITIONS:
+        words.pop()
+    variants = set()
+    for form in {name, " ".join(words)}:
+        variants.add(_squash(form))
+        spelled = re.sub(
+            r"\d+", lambda m: " " + _NUMBER_WORDS.get(m.group(), m.group()) + " ", form
+        )
+        variants.add(_squash(spelled))
     return frozenset(v for v in variants if len(v) >= 2)
 
 
