@@ -49,6 +49,8 @@ warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
 
+from objections.encoder import balanced_batches, supcon_loss  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "objections" / "data"
 INDUSTRIES = ["cloudcost", "fieldservice", "insurance", "property", "quality", "recruiting"]
@@ -108,38 +110,6 @@ def encode(model: Any, texts: list[str]) -> np.ndarray:
     model.eval()
     return model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
                         show_progress_bar=False)  # fmt: skip
-
-
-def balanced_batches(labels: list[str], per_class: int, rng: random.Random) -> list[list[int]]:
-    """Each batch takes `per_class` unseen sentences of every category (one pass over the data)."""
-    by: dict[str, list[int]] = {}
-    for i, y in enumerate(labels):
-        by.setdefault(y, []).append(i)
-    for v in by.values():
-        rng.shuffle(v)
-    batches = []
-    while any(by.values()):
-        batch: list[int] = []
-        for y in by:
-            batch += by[y][:per_class]
-            by[y] = by[y][per_class:]
-        if len({labels[i] for i in batch}) >= 2:
-            batches.append(batch)
-    rng.shuffle(batches)
-    return batches
-
-
-def supcon_loss(emb: Any, y: Any, tau: float) -> Any:
-    """Supervised contrastive (multiple-negatives ranking with all same-category positives)."""
-    import torch
-
-    sim = emb @ emb.T / tau
-    eye = torch.eye(len(y), dtype=torch.bool)
-    sim = sim.masked_fill(eye, -1e9)
-    positive = (y[:, None] == y[None, :]) & ~eye
-    log_p = sim - torch.logsumexp(sim, dim=1, keepdim=True)
-    has = positive.any(1)
-    return -((log_p * positive).sum(1)[has] / positive.sum(1)[has]).mean()
 
 
 def finetune(texts: list[str], labels: list[str], seed: int) -> tuple[Any, float]:

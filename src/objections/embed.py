@@ -64,16 +64,21 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.config.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return encode(self.model, texts, self.config.batch_size)
+
+
+def encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+    """Unit-length float32 vectors of `texts` from a loaded sentence-transformers model."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    vectors = model.encode(
+        texts,
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+        convert_to_numpy=True,
+    )
+    return np.asarray(vectors, dtype=np.float32)
 
 
 _NUMBER = re.compile(r"\b\d[\d,.%$]*\b")

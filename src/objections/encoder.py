@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from objections.embed import SentenceTransformerEmbedder, resolve_model
+from objections.embed import SentenceTransformerEmbedder, encode, resolve_model
 from objections.models import CATEGORIES
 
 # Chosen in benchmarks/category_finetune.py by leave-one-industry-out cross-validation.
@@ -70,16 +70,7 @@ class TunedEncoder:
         return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.base.config.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return encode(self.model, texts, self.base.config.batch_size)
 
     def _train(self) -> Any:
         model = _load(resolve_model(self.base.config.model), self.base)
