@@ -134,9 +134,9 @@ class Pipeline:
         )
         self.embedder = parts.embedder or SentenceTransformerEmbedder(config.embed)
         self.progress = progress or Progress()
+        self.log = log
         self.category_embedder = parts.category_embedder
         self.detector = parts.detector or self._classifier()
-        self.log = log
         self.calls: dict[str, Call] = {}
         self.last_objections: list[Objection] = []
         self._hashes: dict[Path, str] = {}  # audio files' sha256, computed once per run
@@ -198,6 +198,8 @@ class Pipeline:
         found = self.store.embeddings(sorted(set(keys)), embedder.id)
         missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
         if missing:
+            if isinstance(embedder, TunedEncoder):
+                embedder.model  # noqa: B018 - tuned (once) before the embedding progress starts
             self.progress.start("Embedding", len(missing))
             # In chunks, each saved at once: progress moves, and a killed run keeps its work.
             for start in range(0, len(missing), EMBED_CHUNK):
