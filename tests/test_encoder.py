@@ -134,4 +134,10 @@ def test_tuning_pulls_categories_apart_and_is_cached(tmp_path: Path) -> None:
     again = TunedEncoder(base, pairs * 4, tmp_path, lambda done, total: steps.append(-1))
     assert np.allclose(again.embed(texts), tuned, atol=1e-5)
     assert -1 not in steps, "the second encoder loaded the cached model instead of training"
+    for weights in again.path.glob("*.safetensors"):
+        weights.write_bytes(b"damaged")
+    mended = TunedEncoder(base, pairs * 4, tmp_path, lambda done, total: steps.append(-2))
+    assert np.allclose(mended.embed(texts), tuned, atol=1e-5)
+    assert -2 in steps, "a damaged cached model is trained again"
+    assert TunedEncoder(base, pairs * 4, tmp_path)._cached() is not None, "and saved again"
     assert TunedEncoder(base, pairs, tmp_path).key != encoder.key

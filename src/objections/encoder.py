@@ -62,12 +62,22 @@ class TunedEncoder:
     @property
     def model(self) -> Any:
         if self._model is None:
-            if (self.path / "config.json").exists():
-                self._model = _load(self.path, self.base)
-            else:
+            self._model = self._cached()
+            if self._model is None:
                 self._model = self._train()
                 self._save(self._model)
         return self._model
+
+    def _cached(self) -> Any:
+        """The cached model; None when there is none, or a damaged one (removed, so it is
+        trained and saved again)."""
+        if not self.path.exists():
+            return None
+        try:
+            return _load(self.path, self.base)
+        except Exception:  # the library raises many kinds for a broken folder
+            shutil.rmtree(self.path, ignore_errors=True)
+            return None
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return encode(self.model, texts, self.base.config.batch_size)
