@@ -43,6 +43,11 @@ from typing import Any
 
 import numpy as np
 
+# Before BERTopic imports transformers: offline and quiet, as the product runs.
+for _name, _value in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+                      ("TRANSFORMERS_VERBOSITY", "error")):  # fmt: skip
+    os.environ.setdefault(_name, _value)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SETS = [ROOT.parent / "shared" / "devset" / "shiftwise",
                 ROOT / "evalsets" / "clinicflow", ROOT / "evalsets" / "freightpilot"]  # fmt: skip
