@@ -141,3 +141,27 @@ def test_tuning_pulls_categories_apart_and_is_cached(tmp_path: Path) -> None:
     assert -2 in steps, "a damaged cached model is trained again"
     assert TunedEncoder(base, pairs * 4, tmp_path)._cached() is not None, "and saved again"
     assert TunedEncoder(base, pairs, tmp_path).key != encoder.key
+
+
+@pytest.mark.parametrize(
+    ("choice", "kind"),
+    [("tuned", TunedEncoder), ("stock", type(None)), ("my/own-model", SentenceTransformerEmbedder)],
+)
+def test_category_model_setting_chooses_the_category_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, choice: str, kind: type
+) -> None:
+    from objections.config import Config
+    from objections.pipeline import Components, Pipeline
+    from objections.store import Store
+
+    monkeypatch.setenv("OBJECTIONS_CACHE", str(tmp_path))
+    config = Config()
+    config.detect.category_model = choice
+    embedder = SentenceTransformerEmbedder(EmbedConfig())  # nothing loads until it embeds
+    pipeline = Pipeline(config, Store(tmp_path / "s.db"), Components(embedder=embedder))
+    assert isinstance(pipeline.category_embedder, kind)
+    if choice == "my/own-model":
+        assert pipeline.category_embedder.config.model == choice
+    counting = Pipeline(config, Store(tmp_path / "t.db"), Components(embedder=CountingEmbedder()))
+    if choice == "tuned":
+        assert counting.category_embedder is None, "only a sentence-transformers model is tuned"
