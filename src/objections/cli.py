@@ -365,7 +365,7 @@ def eval_command(
         for root in sets:
             config = load_config(config_path)
             config.company = load_gold(root).company
-            pipeline = Pipeline(config, store)
+            pipeline = Pipeline(config, store, log=_err)
             target = out / (root.name or "set")
             scores = evaluate(root, target, pipeline, config)
             (target / "eval.json").write_text(json.dumps(scores, indent=2) + "\n")
