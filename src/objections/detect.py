@@ -294,37 +294,46 @@ class ClassifierDetector:
         self, sentences: list[Sentence], vectors: np.ndarray
     ) -> tuple[np.ndarray, list[str]]:
         """P(objection) and the likeliest category, per sentence."""
-        return self.objection_probabilities(sentences, vectors), self.categories(sentences, vectors)
+        x = self._features_of(sentences, vectors)
+        return self._objection_probabilities(x), self._categories(x, sentences)
 
     def objection_probabilities(self, sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
-        if not sentences:
-            return np.zeros(0)
-        detector, _ = self.fit()
-        texts = [s.text for s in sentences]
-        x = self.features(texts, [s.context for s in sentences], vectors)
-        return detector.predict_proba(x)[:, 1]
+        return self._objection_probabilities(self._features_of(sentences, vectors))
 
     def categories(self, sentences: list[Sentence], vectors: np.ndarray) -> list[str]:
-        if not sentences:
-            return []
-        _, classifier = self.fit()
-        texts = [s.text for s in sentences]
-        x = self.features(texts, [s.context for s in sentences], vectors)
-        return classifier.predict(self.category_features(x, texts, [self.competitors] * len(texts)))
+        return self._categories(self._features_of(sentences, vectors), sentences)
 
     def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]:
         """Buyer sentences at or above the threshold, with their category (only those are
         categorised: the category encoder embeds each one again)."""
         buyer = [i for i, s in enumerate(sentences) if is_buyer(s)]
-        probs = self.objection_probabilities([sentences[i] for i in buyer], vectors[buyer])
-        keep = [i for i, p in zip(buyer, probs, strict=True) if p >= self.threshold]
-        confidence = {i: p for i, p in zip(buyer, probs, strict=True)}
-        chosen = [sentences[i] for i in keep]
-        categories = self.categories(chosen, vectors[keep])
+        chosen = [sentences[i] for i in buyer]
+        x = self._features_of(chosen, vectors[buyer])
+        probs = self._objection_probabilities(x)
+        keep = [i for i, p in enumerate(probs) if p >= self.threshold]
+        categories = self._categories(x[keep], [chosen[i] for i in keep])
         return [
-            Objection(sentence, str(category), round(float(confidence[i]), 4))
-            for i, sentence, category in zip(keep, chosen, categories, strict=True)
+            Objection(chosen[i], str(category), round(float(probs[i]), 4))
+            for i, category in zip(keep, categories, strict=True)
         ]
+
+    def _features_of(self, sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
+        if not sentences:
+            return np.zeros((0, 0), dtype=np.float32)
+        texts = [s.text for s in sentences]
+        return self.features(texts, [s.context for s in sentences], vectors)
+
+    def _objection_probabilities(self, x: np.ndarray) -> np.ndarray:
+        if not len(x):
+            return np.zeros(0)
+        return self.fit()[0].predict_proba(x)[:, 1]
+
+    def _categories(self, x: np.ndarray, sentences: list[Sentence]) -> list[str]:
+        if not sentences:
+            return []
+        texts = [s.text for s in sentences]
+        features = self.category_features(x, texts, [self.competitors] * len(texts))
+        return self.fit()[1].predict(features)
 
 
 @dataclass
