@@ -394,6 +394,24 @@ def test_a_partial_brief_lists_what_the_asset_misses() -> None:
     assert "is missing" not in covered_text
 
 
+def test_only_assets_on_topic_are_offered_as_links() -> None:
+    theme = matched({**ANSWERS_ALL, **OFF_TOPIC})
+    assert [(m.asset.id, m.on_topic) for m in theme.assets] == [
+        ("contract-faq", True),
+        ("hiring", False),
+    ]
+    context = brief_context(theme, {}, {}, "Acme", TODAY)
+    assert [a["asset"]["id"] for a in context["assets"]] == ["contract-faq"]
+
+
+def test_a_covered_theme_gets_a_refresh_brief_naming_the_asset() -> None:
+    text = render(brief_context(matched(ANSWERS_ALL), {}, {}, "Acme", TODAY), environment())
+    assert "coverage: covered" in text
+    assert '**Already covered** by "contract-faq"' in text
+    gap_text = render(brief_context(matched(OFF_TOPIC), {}, {}, "Acme", TODAY), environment())
+    assert "Already covered" not in gap_text and "## Existing assets to link" not in gap_text
+
+
 # --- the same three cases with the real model and the shipped thresholds ---------------------
 
 REAL_THEME = [

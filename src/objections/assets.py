@@ -299,10 +299,10 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Features:
-    """What the coverage decision reads, for the best asset (benchmarks/asset_calibration.py
-    prints them for every labelled theme)."""
+    """What the coverage decision reads, for one asset: the best one unless `features` is
+    asked for another (benchmarks/asset_calibration.py prints them for every labelled theme)."""
 
-    top: int  # index of the best asset
+    top: int  # index of the asset described
     scores: np.ndarray  # every asset's score (mean best-passage similarity)
     topic: float  # theme centroid against the best asset's topic vector
     answered: np.ndarray  # per member: its best passage similarity within the best asset
@@ -319,11 +319,14 @@ class Features:
         return self.best - float(rest.max()) if len(rest) else self.best
 
 
-def features(member_vectors: np.ndarray, index: AssetIndex, texts: list[str]) -> Features:
-    """`texts`: the members' sentences, in the order of `member_vectors`."""
+def features(
+    member_vectors: np.ndarray, index: AssetIndex, texts: list[str], asset: int | None = None
+) -> Features:
+    """What the coverage decision reads for the best asset, or for `asset`. `texts`: the
+    members' sentences, in the order of `member_vectors`."""
     per_member = index.best_passages(member_vectors)
     scores = per_member.mean(axis=1)
-    top = int(np.argmax(scores))
+    top = int(np.argmax(scores)) if asset is None else asset
     centroid = _unit(member_vectors.mean(axis=0))
     named = named_share(texts, index.names[top])
     return Features(top, scores, float(index.topics[top] @ centroid), per_member[top], named)
@@ -377,7 +380,14 @@ def match_theme(
     texts = [o.sentence.text for o in theme.objections]
     found = features(member_vectors, index, texts)
     order = np.argsort(-found.scores)[: config.top]
-    theme.assets = [AssetMatch(index.assets[i], round(float(found.scores[i]), 4)) for i in order]
+    theme.assets = [
+        AssetMatch(
+            index.assets[i],
+            round(float(found.scores[i]), 4),
+            on_topic=on_topic(features(member_vectors, index, texts, int(i)), config),
+        )
+        for i in order
+    ]
     theme.coverage = decide_coverage(found, config)
     if theme.coverage == "partial":
         theme.assets[0].missing = missing_concerns(texts, member_vectors, found, config)

@@ -34,25 +34,29 @@ THEME_FIELDS = ("id", "label", "category", "brief_type", "rank", "coverage", "me
                 "accounts", "lost_deals", "trend", "previous_mentions", "score")  # fmt: skip
 HASH_LINE = re.compile(r"^generated_hash: ([0-9a-f]{16})$", re.MULTILINE)
 
+# {topic}: the theme's label without its category ("per-location fees"), a noun phrase or a
+# short clause, so it always follows a colon or a question.
 TITLES: dict[str, list[str]] = {
-    "price": ["What {company} really costs when {kw}", "Is {company} worth it? Pricing and {kw}",
-              "{company} pricing, explained: {kw}"],
-    "timing": ["Why now? Rolling out {company} around {kw}", "When to switch: {kw}",
-               "Getting started without the disruption: {kw}"],
-    "authority": ["How to get {company} approved: {kw}", "A buyer's guide for sign-off: {kw}",
-                  "What your approvers will ask about {kw}"],
-    "need": ["Why teams move beyond {kw}", "The hidden cost of {kw}",
-             "Is {kw} really working? Signs it's time to change"],
-    "integration": ["How {company} works with {kw}", "{company} integrations: {kw}",
-                    "Will it fit? {kw} and {company}"],
-    "security": ["{company} security and privacy: {kw}", "How {company} protects {kw}",
-                 "Your questions about {kw}, answered"],
-    "implementation": ["Rolling out {company}: {kw}", "What implementation really takes: {kw}",
-                       "From kickoff to adoption: {kw}"],
-    "contract": ["{company} contract terms: {kw}", "Flexible terms: {kw}",
-                 "What you sign up for: {kw}"],
-    "proof": ["How a team like yours proved the value of {company}", "Results you can check: {kw}",
-              "Customer story: {kw}"],
+    "price": ["{company} pricing, explained: {topic}", "Is {company} worth it? {Topic}",
+              "What {company} really costs: {topic}"],
+    "timing": ["When to switch: {topic}", "Rolling out {company} without the disruption: {topic}",
+               "Why now? {Topic}"],
+    "authority": ["How to get {company} approved: {topic}",
+                  "What your approvers will ask: {topic}", "A buyer's guide to sign-off: {topic}"],
+    "need": ["Signs it's time to change: {topic}", "The hidden cost of the status quo: {topic}",
+             "Is what you do today enough? {Topic}"],
+    "integration": ["How {company} works with your systems: {topic}",
+                    "{company} integrations: {topic}", "Will it fit? {Topic}"],
+    "security": ["{company} security and privacy: {topic}",
+                 "How {company} protects your data: {topic}",
+                 "Your data questions, answered: {topic}"],
+    "implementation": ["Rolling out {company}: {topic}",
+                       "What implementation really takes: {topic}",
+                       "From kickoff to adoption: {topic}"],
+    "contract": ["{company} contract terms: {topic}", "Flexible terms: {topic}",
+                 "What you sign up for: {topic}"],
+    "proof": ["How a team like yours proved the value of {company}",
+              "Results you can check: {topic}", "Customer story: {topic}"],
     "competitor": ["{company} vs {competitor}: what buyers weigh before switching",
                    "Switching from {competitor} to {company}",
                    "{competitor} or {company}? An honest comparison"],
@@ -137,9 +141,10 @@ def brief_context(
     today: date,
 ) -> dict[str, Any]:
     """Everything a brief template receives (documented in the README)."""
-    keyword = theme.keywords[0] if theme.keywords else theme.category
     competitor = theme.competitors[0] if theme.competitors else "your current tool"
-    values = {"company": company or "our product", "kw": keyword, "competitor": competitor}
+    topic = theme_topic(theme)
+    values = {"company": company or "our product", "topic": topic, "competitor": competitor,
+              "Topic": topic[:1].upper() + topic[1:]}  # fmt: skip
     titles = [t.format(**values) for t in TITLES.get(theme.category, TITLES["need"])]
     titles = [t[0].upper() + t[1:] for t in titles]
     quotes = [
@@ -154,6 +159,7 @@ def brief_context(
         "generated": today.isoformat(),
         "title": titles[0],
         "alternatives": titles[1:],
+        "topic": topic,
         "objection": theme.quotes[0].text if theme.quotes else "",
         "quotes": quotes,
         "questions": asked + [q for q in QUESTIONS.get(theme.category, []) if q not in asked],
@@ -166,11 +172,35 @@ def brief_context(
                 "score": m.score,
             }
             for m in theme.assets
+            if m.on_topic
         ],
         "missing": missing_concerns(theme),
         "missing_keywords": missing_terms(theme) if theme.coverage == "partial" else [],
         "lost_deals": theme.lost_deals,
     }
+
+
+def theme_topic(theme: Theme) -> str:
+    """What the theme is about in a few words: its label without the category, else its first
+    keyword, else the category."""
+    _, _, phrase = theme.label.rpartition(": ")
+    return phrase.strip() or (theme.keywords[0] if theme.keywords else theme.category)
+
+
+# Lead-ins that carry no question: "And so, my other question is, ..."
+LEAD_IN = re.compile(
+    r"^(?:(?:and|so|but|okay|ok|well|also|um|uh|yeah|right|look|honestly|then)\b,?\s+)*"
+    r"(?:(?:my|the|one|another)\s+(?:other\s+|next\s+|last\s+|big\s+)?question\s+is,?\s+)?",
+    re.IGNORECASE,
+)
+
+
+def as_question(text: str) -> str:
+    """A buyer's question as a page heading: without lead-ins, starting with a capital."""
+    stripped = LEAD_IN.sub("", text.strip())
+    if len(stripped.split()) < 3:
+        return text.strip()
+    return stripped[0].upper() + stripped[1:]
 
 
 def buyer_questions(
@@ -183,8 +213,9 @@ def buyer_questions(
         i = objection.sentence.index
         for s in call[max(0, i - 3) : i + 4]:
             asked = s.role == "buyer" and s.text.rstrip().endswith("?")
-            if asked and len(s.text.split()) >= 4 and s.text not in found:
-                found.append(s.text)
+            question = as_question(s.text)
+            if asked and len(s.text.split()) >= 4 and question not in found:
+                found.append(question)
     return found[:limit]
 
 

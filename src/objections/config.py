@@ -103,6 +103,24 @@ class AssetsConfig:
     top: int = 3
 
 
+COVERAGES = ("covered", "partial", "gap")
+
+
+@dataclass
+class BriefsConfig:
+    # Themes of these coverages get a brief; add "covered" to brief every theme (to refresh the
+    # pages sales already sends).
+    coverage: list[str] = field(default_factory=lambda: ["gap", "partial"])
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.coverage if c not in COVERAGES]
+        if unknown:
+            raise ConfigError(
+                f"[briefs] coverage: unknown {', '.join(map(repr, unknown))} "
+                f"(use {', '.join(COVERAGES)})"
+            )
+
+
 @dataclass
 class PrivacyConfig:
     # Phone numbers, e-mail addresses, card numbers, SSNs and IBANs become [phone], [email]...
@@ -123,6 +141,7 @@ class Config:
     themes: ThemesConfig = field(default_factory=ThemesConfig)
     rank: RankConfig = field(default_factory=RankConfig)
     assets: AssetsConfig = field(default_factory=AssetsConfig)
+    briefs: BriefsConfig = field(default_factory=BriefsConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     source: Path | None = None
 

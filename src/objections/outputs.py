@@ -38,6 +38,7 @@ def theme_entry(theme: Theme, calls: dict[str, Call]) -> dict[str, Any]:
                 "url": m.asset.url,
                 "score": m.score,
                 "missing": m.missing,
+                "on_topic": m.on_topic,
             }
             for m in theme.assets
         ],

@@ -501,12 +501,13 @@ class Pipeline:
         options: RunOptions,
         doc: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        """A brief for every theme not already covered by an asset."""
+        """A brief for every theme whose coverage `[briefs] coverage` names (by default those
+        no asset covers)."""
         env = briefs_stage.environment(_dirs(options.templates))
         contexts = []
         entries = {t["id"]: t for t in doc["themes"]}
         for theme in themes:
-            if theme.coverage == "covered":
+            if theme.coverage not in self.config.briefs.coverage:
                 continue
             context = briefs_stage.brief_context(
                 theme, self.calls, sentences, self.config.company.name, date.today()
