@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fakes import PRICE, CountingEmbedder, ScriptTranscriber, write_transcript_call
 
-from objections.briefs import as_question, brief_context, theme_topic
+from objections.briefs import as_question, brief_context, is_question, theme_topic
 from objections.config import BriefsConfig, CompanyConfig, Config, load_config
 from objections.detect import KeywordDetector
 from objections.errors import ConfigError
@@ -84,3 +84,25 @@ def test_only_themes_of_the_chosen_coverage_get_briefs(
     assert doc["themes"] and all(t["coverage"] == "gap" for t in doc["themes"])  # no assets
     assert all(bool(t["brief"]) == briefed for t in doc["themes"])
     assert bool(list((tmp_path / "out" / "briefs").glob("*.md"))) == briefed
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("Does the caregiver get to see their own location history?", True),
+        ("The location piece, these are the associates' personal phones, right?", True),
+        ("Why?", False),
+        ("We tried two apps, one of them quit on us, and I've got people who are very, very "
+         "careful about where their data ends up, you know?", False),
+        ("We use ADP for payroll.", False),
+    ],
+)  # fmt: skip
+def test_what_counts_as_a_question_a_page_answers(text: str, question: bool) -> None:
+    assert is_question(text) == question
+
+
+def test_the_points_buyers_weigh_leave_out_the_competitors_names() -> None:
+    weighed = theme("competitor", "Competitor: UKG Pro", ["ukg", "module", "pro", "paying"])
+    weighed.competitors = ["UKG Pro", "When I Work"]
+    context = brief_context(weighed, {}, {}, "Acme", date(2026, 11, 22))
+    assert context["points"] == ["module", "paying"]

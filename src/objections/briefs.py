@@ -166,6 +166,7 @@ def brief_context(
         "buyer_questions": asked,
         "competitors": competitor_lines(theme),
         "keywords": theme.keywords,
+        "points": points(theme),
         "assets": [
             {
                 "asset": {"id": m.asset.id, "title": m.asset.title, "url": m.asset.url},
@@ -203,6 +204,19 @@ def as_question(text: str) -> str:
     return stripped[0].upper() + stripped[1:]
 
 
+# "..., you know?" ends a statement, not a question.
+TAG_QUESTION = re.compile(r",\s*(?:you know|right|okay|ok|huh|yeah)\?$", re.IGNORECASE)
+QUESTION_WORDS = (4, 30)  # shorter is a prompt ("Why?"); longer is a story with a question mark
+
+
+def is_question(text: str) -> bool:
+    """A question a page could answer."""
+    text = text.rstrip()
+    words = len(text.split())
+    shaped = QUESTION_WORDS[0] <= words <= QUESTION_WORDS[1]
+    return text.endswith("?") and shaped and not (words > 12 and TAG_QUESTION.search(text))
+
+
 def buyer_questions(
     theme: Theme, sentences: dict[str, list[Sentence]], limit: int = 6
 ) -> list[str]:
@@ -212,11 +226,16 @@ def buyer_questions(
         call = sentences.get(objection.sentence.call_id, [])
         i = objection.sentence.index
         for s in call[max(0, i - 3) : i + 4]:
-            asked = s.role == "buyer" and s.text.rstrip().endswith("?")
             question = as_question(s.text)
-            if asked and len(s.text.split()) >= 4 and question not in found:
+            if s.role == "buyer" and is_question(s.text) and question not in found:
                 found.append(question)
     return found[:limit]
+
+
+def points(theme: Theme) -> list[str]:
+    """The keywords that are not (part of) a competitor's name: what buyers weigh."""
+    names = {w.lower() for name in theme.competitors for w in re.findall(r"[\w'.&-]+", name)}
+    return [k for k in theme.keywords if not set(k.lower().split()) & names]
 
 
 def competitor_lines(theme: Theme) -> list[dict[str, Any]]:
