@@ -109,6 +109,21 @@ def test_edited_brief_is_kept(calls: Path, tmp_path: Path) -> None:
     assert "My own notes." not in brief.read_text()
 
 
+
+def test_briefs_of_themes_no_longer_briefed_go_unless_edited(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    invoke(["run", str(calls), "--out", str(out), "-q"], tmp_path)
+    current = sorted((out / "briefs").glob("*.md"))
+    stale = out / "briefs" / current[0].name.replace(current[0].name[:8], "t-0ld000")
+    stale.write_text(current[0].read_text())  # as this tool wrote it, for a theme now gone
+    edited = out / "briefs" / "t-0ld111-my-notes.md"
+    edited.write_text(current[0].read_text() + "\nMy own notes.\n")
+    result = invoke(["run", str(calls), "--out", str(out)], tmp_path)
+    assert not stale.exists()
+    assert edited.is_file() and "My own notes." in edited.read_text()
+    assert f"kept {edited}" in result.stderr
+    assert sorted((out / "briefs").glob("*.md")) == sorted([*current, edited])
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

@@ -266,6 +266,21 @@ def render(context: dict[str, Any], env: jinja2.Environment) -> str:
     return env.get_template(TEMPLATE_FOR[context["theme"]["brief_type"]]).render(**context)
 
 
+def remove_stale(folder: Path, current: set[Path]) -> list[Path]:
+    """Remove the briefs this tool wrote for themes a run no longer briefs (the theme faded out
+    of the period, or an asset covers it now); a brief a writer edited stays. Returns the
+    edited ones kept."""
+    kept = []
+    for path in sorted(folder.glob("t-*.md")) if folder.is_dir() else []:
+        if path in current or path.with_suffix(".new.md") in current:
+            continue  # this run's brief, or an edited one with this run's version beside it
+        if was_edited(path.read_text(encoding="utf-8", errors="replace")):
+            kept.append(path)
+        else:
+            path.unlink()
+    return kept
+
+
 def write_brief(path: Path, text: str, force: bool = False) -> Path:
     """Write a brief, keeping a writer's edits: an edited file gets `.new.md` beside it."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]

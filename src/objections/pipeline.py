@@ -520,6 +520,10 @@ class Pipeline:
             theme.brief_path = str(written.relative_to(options.out))
             entries[theme.id]["brief"] = theme.brief_path
             contexts.append({"theme_id": theme.id, "path": theme.brief_path, "context": context})
+        folder = options.out / "briefs"
+        current = {options.out / c["path"] for c in contexts}
+        for path in briefs_stage.remove_stale(folder, current):
+            self.log(f"kept {path}: edited by hand, its theme has no brief in this run")
         return contexts
 
     def document(
