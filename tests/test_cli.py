@@ -109,7 +109,6 @@ def test_edited_brief_is_kept(calls: Path, tmp_path: Path) -> None:
     assert "My own notes." not in brief.read_text()
 
 
-
 def test_briefs_of_themes_no_longer_briefed_go_unless_edited(calls: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     invoke(["run", str(calls), "--out", str(out), "-q"], tmp_path)
@@ -123,6 +122,7 @@ def test_briefs_of_themes_no_longer_briefed_go_unless_edited(calls: Path, tmp_pa
     assert edited.is_file() and "My own notes." in edited.read_text()
     assert f"kept {edited}" in result.stderr
     assert sorted((out / "briefs").glob("*.md")) == sorted([*current, edited])
+
 
 @pytest.mark.parametrize(
     ("args", "code", "message"),

@@ -504,7 +504,8 @@ class Pipeline:
         """A brief for every theme whose coverage `[briefs] coverage` names (by default those
         no asset covers)."""
         env = briefs_stage.environment(_dirs(options.templates))
-        contexts = []
+        folder = options.out / "briefs"
+        contexts, current = [], set()
         entries = {t["id"]: t for t in doc["themes"]}
         for theme in themes:
             if theme.coverage not in self.config.briefs.coverage:
@@ -512,16 +513,15 @@ class Pipeline:
             context = briefs_stage.brief_context(
                 theme, self.calls, sentences, self.config.company.name, date.today()
             )
-            path = briefs_stage.brief_path(options.out / "briefs", theme.id, theme.label)
-            briefs_stage.inside(path, options.out / "briefs")
+            path = briefs_stage.brief_path(folder, theme.id, theme.label)
+            briefs_stage.inside(path, folder)
             with briefs_stage.template_errors():
                 text = briefs_stage.render(context, env)
             written = briefs_stage.write_brief(path, text, options.force)
+            current.add(written)
             theme.brief_path = str(written.relative_to(options.out))
             entries[theme.id]["brief"] = theme.brief_path
             contexts.append({"theme_id": theme.id, "path": theme.brief_path, "context": context})
-        folder = options.out / "briefs"
-        current = {options.out / c["path"] for c in contexts}
         for path in briefs_stage.remove_stale(folder, current):
             self.log(f"kept {path}: edited by hand, its theme has no brief in this run")
         return contexts
