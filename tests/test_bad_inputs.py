@@ -25,13 +25,13 @@ import pytest
 from fakes import PRICE, SECURITY, CountingEmbedder, stereo_turns, write_transcript_call
 
 from objections import cli as cli_module
-from objections import ingest
+from objections import containers
 from objections.audio import load_channels
 from objections.cli import main
 from objections.config import CompanyConfig, Config, TranscribeConfig
+from objections.containers import check_audio, mp3_promised_frames, ogg_is_complete
 from objections.detect import KeywordDetector
 from objections.errors import InputError
-from objections.ingest import check_audio, mp3_promised_frames, ogg_is_complete
 from objections.models import Turn
 from objections.pipeline import Components, Pipeline, RunOptions
 from objections.store import Store
@@ -544,13 +544,13 @@ def ogg_page(serial: int, seq: int, flags: int, body: bytes, granule: int = 0) -
     lacing = bytes([255] * (len(body) // 255) + [len(body) % 255])
     header = b"OggS\x00" + struct.pack("<BqIII", flags, granule, serial, seq, 0)
     page = bytearray(header + bytes([len(lacing)]) + lacing + body)
-    page[22:26] = struct.pack("<I", ingest._ogg_crc(bytes(page)))
+    page[22:26] = struct.pack("<I", containers._ogg_crc(bytes(page)))
     return bytes(page)
 
 
 def audio_pages(path: Path) -> list[bytes]:
     data = path.read_bytes()
-    return [data[p.offset : p.end] for p in ingest._ogg_pages(data, first=True)]
+    return [data[p.offset : p.end] for p in containers._ogg_pages(data, first=True)]
 
 
 def test_only_the_audio_streams_end_counts_in_a_multiplexed_ogg(tmp_path: Path) -> None:

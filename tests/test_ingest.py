@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from objections import ingest
+from objections import ingest, transcripts
 from objections.errors import InputError
 from objections.models import Call
 
@@ -23,7 +23,7 @@ def parse(tmp_path: Path, name: str, content: str | bytes) -> Call:
     path = tmp_path / name
     data = content.encode() if isinstance(content, str) else content
     path.write_bytes(data)
-    return ingest.parse_transcript(path, data, ingest.new_call(path, "sha", "transcript", {}))
+    return transcripts.parse_transcript(path, data, ingest.new_call(path, "sha", "transcript", {}))
 
 
 def turns(call: Call) -> list[tuple[str, float, float, str]]:
@@ -354,7 +354,7 @@ def test_native_json_devset_call_is_parsed_as_it_is(tmp_path: Path) -> None:
     path = tmp_path / "export.json"  # not named after the call: the id comes from the file
     shutil.copy(S007, path)
 
-    call = ingest.parse_transcript(
+    call = transcripts.parse_transcript(
         path, path.read_bytes(), ingest.new_call(path, "sha", "transcript", {})
     )
 
@@ -389,7 +389,7 @@ def test_manifest_metadata_wins_over_the_json_file(tmp_path: Path) -> None:
     rows = ingest.load_manifest(
         write_manifest(tmp_path, "file,call_id,date,outcome\nS-007.json,CRM-1,2026-12-01,won\n")
     )
-    call = ingest.parse_transcript(
+    call = transcripts.parse_transcript(
         path, path.read_bytes(), ingest.new_call(path, "sha", "transcript", rows)
     )
     assert (call.call_id, call.date, call.outcome) == ("CRM-1", "2026-12-01", "won")
@@ -496,7 +496,7 @@ def parse_or_input_error(name: str, data: bytes) -> None:
     """The property: a Call with usable turns, or InputError; never another exception."""
     path = Path(name)
     try:
-        call = ingest.parse_transcript(path, data, Call(path.stem, name, "sha", "transcript"))
+        call = transcripts.parse_transcript(path, data, Call(path.stem, name, "sha", "transcript"))
     except InputError as err:
         assert err.path == name and err.reason
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from objections import ingest
+from objections import ingest, transcripts
 from objections.models import Call, Role, Turn
 from objections.roles import assign_roles, matches_rep
 
@@ -169,7 +169,7 @@ def test_heuristic_role_accuracy_on_the_devset(tmp_path: Path) -> None:
         gold = doc.pop("speakers")
         path = tmp_path / source.name
         path.write_text(json.dumps(doc))
-        call = ingest.parse_transcript(
+        call = transcripts.parse_transcript(
             path, path.read_bytes(), ingest.new_call(path, "sha", "transcript", {})
         )
         assert call.speakers == {}

@@ -123,10 +123,10 @@ def _sentence_examples(path: Path) -> list[Example]:
 
 def _call_examples(path: Path) -> list[Example]:
     """Every sentence of a labelled call, with the context the pipeline would give it."""
-    from objections.ingest import parse_transcript
     from objections.models import Call
     from objections.roles import assign_roles
     from objections.sentences import call_sentences
+    from objections.transcripts import parse_transcript
 
     data = path.read_bytes()
     call = assign_roles(parse_transcript(path, data, Call(path.stem, str(path), "", "transcript")),

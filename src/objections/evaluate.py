@@ -21,12 +21,12 @@ from objections.briefs import brief_type
 from objections.config import CompanyConfig, Config
 from objections.detect import ClassifierDetector, KeywordDetector, find_competitors
 from objections.embed import mask_specifics
-from objections.ingest import parse_transcript
 from objections.models import CATEGORIES, Call, Objection, Sentence, Theme
 from objections.pipeline import Pipeline, RunOptions, RunResult
 from objections.roles import assign_roles
 from objections.sentences import call_sentences
 from objections.themes import build_themes
+from objections.transcripts import parse_transcript
 
 
 @dataclass

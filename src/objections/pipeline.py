@@ -17,7 +17,7 @@ import numpy as np
 
 from objections import assets as assets_stage
 from objections import briefs as briefs_stage
-from objections import ingest, redact, report
+from objections import containers, ingest, redact, report, transcripts
 from objections.config import Config, EmbedConfig
 from objections.detect import (
     ClassifierDetector,
@@ -277,7 +277,7 @@ class Pipeline:
         kind = "audio" if ingest.is_audio(path) else "transcript"
         call = ingest.new_call(path, sha, kind, manifest)
         if kind == "transcript":
-            ingest.parse_transcript(path, ingest.read_bytes(path), call)
+            transcripts.parse_transcript(path, ingest.read_bytes(path), call)
         else:
             call.turns = self.transcript(path, sha, result)
         call.date = call.date or ingest.file_date(path)
@@ -333,7 +333,7 @@ class Pipeline:
                 self._stored[sha] = stored  # read once: `transcript` takes it from here
                 continue
             try:
-                ingest.check_audio(path)
+                containers.check_audio(path)
             except InputError as exc:
                 self._failed[sha] = Transcribed(path, problem=exc.reason)
             except Exception as exc:  # a bug in the checks: this file only
