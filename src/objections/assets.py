@@ -304,8 +304,8 @@ class Features:
 
     top: int  # index of the asset described
     scores: np.ndarray  # every asset's score (mean best-passage similarity)
-    topic: float  # theme centroid against the best asset's topic vector
-    answered: np.ndarray  # per member: its best passage similarity within the best asset
+    topic: float  # theme centroid against the asset's topic vector
+    answered: np.ndarray  # per member: its best passage similarity within the asset
     named: float  # share of the buyers' sentences naming what the best asset's title names
 
     @property
