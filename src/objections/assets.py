@@ -306,7 +306,7 @@ class Features:
     scores: np.ndarray  # every asset's score (mean best-passage similarity)
     topic: float  # theme centroid against the asset's topic vector
     answered: np.ndarray  # per member: its best passage similarity within the asset
-    named: float  # share of the buyers' sentences naming what the best asset's title names
+    named: float  # share of the buyers' sentences naming what the asset's title names
 
     @property
     def best(self) -> float:
