@@ -7,11 +7,13 @@ regression: (a) the sentence vector from stock all-MiniLM-L6-v2 ([detect] catego
 "stock"), (b) from MiniLM tuned by objections.encoder on the training corpus's masked objections
 (the default, "tuned"). Training data: only the shipped corpus.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/category_encoder.py [--cv] [--seed N]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/category_encoder.py [--cv] [--folds N]
+        [--seed N] [--recipe KEY=VALUE ...]
 
 Without --cv: fit on the whole corpus, report on the gold objection sentences of the devset and
 the evalsets (about a minute of tuning). With --cv: leave one call industry out (one tuning per
-industry in the corpus).
+industry in the corpus), or with --folds N, N folds of whole industries (every N-th industry in
+name order; faster, for comparing recipes). --recipe overrides a key of encoder.RECIPE.
 """
 
 from __future__ import annotations
@@ -126,9 +128,17 @@ def labelled_set(root: Path) -> list[detect.Example]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", action="store_true", help="leave one call industry out")
+    parser.add_argument("--folds", type=int, default=0, help="N folds of whole industries")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--recipe", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
     encoder_stage.RECIPE["seed"] = args.seed
+    for item in args.recipe:
+        key, _, value = item.partition("=")
+        if key not in encoder_stage.RECIPE:
+            parser.error(f"--recipe: no key {key!r} (keys: {', '.join(encoder_stage.RECIPE)})")
+        encoder_stage.RECIPE[key] = float(value)
+    print(f"recipe: {encoder_stage.RECIPE}", flush=True)
     features = Features()
     sentences = objections_of([e for p in sorted(detect.DATA.glob("*.jsonl"))
                                for e in detect._sentence_examples(p)])  # fmt: skip
@@ -136,10 +146,17 @@ def main() -> None:
              for folder in sorted((detect.DATA / "calls").iterdir())}  # fmt: skip
     results: Scores = {}
     if args.cv:
-        for held in calls:
-            train = sentences + [e for k, v in calls.items() if k != held for e in v]
-            results |= accuracies(train, {held: calls[held]}, features)
-            print(show(held, results[held]), flush=True)
+        names = list(calls)
+        folds = (
+            [names[i :: args.folds] for i in range(args.folds)]
+            if args.folds
+            else [[n] for n in names]
+        )
+        for held in folds:
+            train = sentences + [e for k, v in calls.items() if k not in held for e in v]
+            tests = {"+".join(held): [e for k in held for e in calls[k]]}
+            results |= accuracies(train, tests, features)
+            print(show("+".join(held), results["+".join(held)]), flush=True)
     else:
         train = sentences + [e for v in calls.values() for e in v]
         tests = {root.name: labelled_set(root) for root in SETS if root.exists()}

@@ -13,7 +13,7 @@ from fakes import CountingEmbedder
 from objections.config import EmbedConfig
 from objections.detect import ClassifierDetector, Example, category_training, mask_competitors
 from objections.embed import SentenceTransformerEmbedder
-from objections.encoder import TunedEncoder, balanced_batches, supcon_loss
+from objections.encoder import TunedEncoder, balanced_batches, epochs_of_batches, supcon_loss
 from objections.models import Sentence
 
 
@@ -29,6 +29,15 @@ def test_balanced_batches_take_each_sentence_once_with_every_category() -> None:
     for batch in first_batches:
         assert sorted(labels[i] for i in batch) == ["price"] * 2 + ["proof"] * 2 + ["timing"] * 2
     assert all(len({labels[i] for i in batch}) >= 2 for batch in batches)
+
+
+def test_each_epoch_passes_over_every_sentence_in_a_new_order() -> None:
+    labels = [c for c in ("price", "need", "contract") for _ in range(9)]
+    one = balanced_batches(labels, 3, random.Random(3))
+    two = epochs_of_batches(labels, 3, 2, random.Random(3))
+    assert len(two) == 2 * len(one)
+    assert sorted(i for b in two for i in b) == sorted(2 * [i for b in one for i in b])
+    assert two[: len(one)] != two[len(one) :], "the second pass is shuffled anew"
 
 
 def test_batches_depend_only_on_the_seed() -> None:

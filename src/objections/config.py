@@ -55,7 +55,7 @@ class TranscribeConfig:
 class DetectConfig:
     threshold: float = 0.75
     # The category model's sentence vectors: "tuned" fine-tunes the [embed] model on the shipped
-    # corpus's categories once (about a minute; cached, see encoder.py), "stock" uses the
+    # corpus's categories once (a few minutes; cached, see encoder.py), "stock" uses the
     # [embed] model as it is, anything else is a sentence-transformers model name or path.
     category_model: str = "tuned"
 

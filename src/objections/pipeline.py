@@ -177,7 +177,7 @@ class Pipeline:
     def _training_progress(self, done: int, total: int) -> None:
         if done == 1:
             self.log(f"tuning the category model on the shipped corpus, once ({total} steps, "
-                     f"about a minute on a laptop; cached in {cache_dir()})")  # fmt: skip
+                     f"a few minutes on a laptop; cached in {cache_dir()})")  # fmt: skip
             self.progress.start("Tuning the category model", total)
         self.progress.advance()
         if done == total:
