@@ -51,6 +51,28 @@ def test_buyers_leave_edition_words_off_a_name(text: str, found: list[str]) -> N
     assert ("a competitor" in mask_competitors(text, names)) == bool(found)
 
 
+@pytest.mark.parametrize(
+    ("text", "found", "masked"),
+    [
+        ("We spent two years implementing FleetWave.", ["Chevin FleetWave"],
+         "We spent two years implementing a competitor."),
+        ("FleetWave's reports, and Chevin FleetWave's support.", ["Chevin FleetWave"],
+         "a competitor's reports, and a competitor's support."),
+        ("We moved our loads off OTM last year.", ["Oracle OTM"],
+         "We moved our loads off a competitor last year."),
+        ("IDeaS sets our rates.", ["IDeaS G3"], "a competitor sets our rates."),
+        ("We have some ideas about the rollout.", [], "We have some ideas about the rollout."),
+        ("The fleet wave of retirements hit us.", [], "The fleet wave of retirements hit us."),
+    ],
+)  # fmt: skip
+def test_buyers_name_the_product_without_its_vendor(
+    text: str, found: list[str], masked: str
+) -> None:
+    names = ["Chevin FleetWave", "Oracle OTM", "IDeaS G3"]
+    assert find_competitors(text, names) == found
+    assert mask_competitors(text, names) == masked
+
+
 def test_unknown_alternatives_named_as_what_we_use() -> None:
     found = find_competitors("Right now we use Trello Boards for all of that, so", [])
     assert found == ["Trello Boards"]

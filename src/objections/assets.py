@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 
 from objections.config import AssetsConfig
+from objections.detect import looks_like_a_name
 from objections.errors import ConfigError
 from objections.models import Asset, AssetMatch, Coverage, Theme
 from objections.sentences import split_text
@@ -250,13 +251,13 @@ def title_names(assets: list[Asset]) -> list[list[str]]:
     used_by: Counter[str] = Counter()
     for asset in assets:
         words = WORD.findall(asset.text)
-        lowercase.update(_key(w) for w in words if w.islower() and not _looks_like_a_name(w))
+        lowercase.update(_key(w) for w in words if w.islower() and not looks_like_a_name(w))
         used_by.update({_key(w) for w in words})
         mid_sentence.update(_key(w) for w in MID_SENTENCE.findall(asset.text) if w[0].isupper())
 
     def is_name(word: str, first: bool) -> bool:
         capitalised = word[0].isupper() and (not first or _key(word) in mid_sentence)
-        if not (capitalised or _looks_like_a_name(word)):
+        if not (capitalised or looks_like_a_name(word)):
             return False
         return _key(word) not in lowercase and used_by[_key(word)] * 2 <= len(assets)
 
@@ -270,17 +271,6 @@ def title_names(assets: list[Asset]) -> list[list[str]]:
 def _key(word: str) -> str:
     """FreightPilot's is FreightPilot."""
     return word.lower().removesuffix("'s")
-
-
-def _looks_like_a_name(word: str) -> bool:
-    """A capital inside the word or a digit beside letters: NetSuite, EHR, 7shifts, never a word."""
-    return _has_letter(word) and (
-        any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
-    )
-
-
-def _has_letter(word: str) -> bool:
-    return any(c.isalpha() for c in word)
 
 
 def named_share(texts: list[str], names: list[str]) -> float:

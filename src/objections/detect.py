@@ -92,7 +92,7 @@ class Example:
 
 
 CALL_WEIGHT = 3.0
-FEATURES_VERSION = 3  # bump when the feature recipe changes, so cached models are retrained
+FEATURES_VERSION = 4  # bump when the feature recipe changes, so cached models are retrained
 
 DATA = Path(__file__).parent / "data"
 
@@ -427,13 +427,37 @@ _EDITIONS = {"nxt", "cloud", "platform", "suite", "software", "app", "online", "
              "go", "x"}  # fmt: skip
 
 
+def looks_like_a_name(word: str) -> bool:
+    """A capital inside the word or a digit beside letters: NetSuite, OTM, 7shifts, never a
+    plain word."""
+    return any(c.isalpha() for c in word) and (
+        any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+    )
+
+
+def _without_editions(name: str) -> list[str]:
+    words = name.split()
+    while len(words) > 1 and words[-1].lower() in _EDITIONS:
+        words.pop()
+    return words
+
+
+@functools.lru_cache(maxsize=1024)
+def name_parts(name: str) -> frozenset[str]:
+    """Of a vendor-and-product name, the words that read as a name on their own ("FleetWave" of
+    "Chevin FleetWave", "OTM" of "Oracle OTM"), matched as written: "IDeaS" is a name, "ideas"
+    a word; a plain word such as "Oracle" also names the vendor's other products."""
+    words = _without_editions(name)
+    if len(words) < 2:
+        return frozenset()
+    return frozenset(w for w in words if len(w) >= 3 and looks_like_a_name(w))
+
+
 @functools.lru_cache(maxsize=1024)
 def name_variants(name: str) -> frozenset[str]:
     """Spellings speech recognition produces for a name: spaced, split, digits as words; and
     the name without the edition words buyers leave off."""
-    words = name.split()
-    while len(words) > 1 and words[-1].lower() in _EDITIONS:
-        words.pop()
+    words = _without_editions(name)
     variants = set()
     for form in {name, " ".join(words)}:
         variants.add(_squash(form))
@@ -451,9 +475,10 @@ def find_competitors(text: str, competitors: Iterable[str]) -> list[str]:
     found = []
     for name in competitors:
         variants = {v for v in name_variants(name) if v in squashed}  # cheap test first
-        if variants:
+        parts = {w for w in name_parts(name) if w in text}
+        if variants or parts:
             words = words or _words(text)
-            if _name_runs(words, variants):
+            if _name_runs(words, variants) or _part_runs(words, parts):
                 found.append(name)
     known = {_squash(n) for n in found}
     for match in _ALTERNATIVE.finditer(text):
@@ -470,11 +495,14 @@ def mask_competitors(text: str, competitors: Iterable[str]) -> str:
     COMPETITOR_WORDS."""
     squashed = _squash(text)
     variants = {v for n in competitors for v in name_variants(n) if v in squashed}
-    if not variants:  # most sentences: no name anywhere in them
+    parts = {w for n in competitors for w in name_parts(n) if w in text}
+    if not variants and not parts:  # most sentences: no name anywhere in them
         return text
     tokens = _words(text)
     out, last = [], 0
-    for first, after in _name_runs(tokens, variants):
+    for first, after in sorted(_name_runs(tokens, variants) + _part_runs(tokens, parts)):
+        if tokens[first][0] < last:
+            continue  # a part inside a whole name already masked
         start, end, word = tokens[first][0], tokens[after - 1][1], tokens[after - 1][2]
         end -= len(word) - len(word.rstrip(".,;:!?)"))
         possessive = "'s" if re.search(r"['’]s\W*$", word) else ""
@@ -487,9 +515,19 @@ def _words(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]
 
 
+def _part_runs(words: list[tuple[int, int, str]], parts: set[str]) -> list[tuple[int, int]]:
+    """[i, i + 1) for each word that is one of `parts` as written, possessive or not."""
+    if not parts:
+        return []
+    bare = [re.sub(r"(?:['’]s)?[.,;:!?)]*$", "", w) for _, _, w in words]
+    return [(i, i + 1) for i, w in enumerate(bare) if w in parts]
+
+
 def _name_runs(words: list[tuple[int, int, str]], variants: set[str]) -> list[tuple[int, int]]:
     """[first, after) word ranges whose words spell one of the variants when joined (so
     'hubs pot' = 'hubspot'), possessives included ("Deputy's")."""
+    if not variants:
+        return []
     squashed = [_squash(w) for _, _, w in words]
     longest = max(map(len, variants)) + 1
     runs, i = [], 0
