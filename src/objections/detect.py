@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -427,6 +428,12 @@ _EDITIONS = {"nxt", "cloud", "platform", "suite", "software", "app", "online", "
              "go", "x"}  # fmt: skip
 
 
+def camel_case(word: str) -> bool:
+    """A capital right after a small letter: FleetWave, IDeaS, LabWare; never an acronym such as
+    CRM or AWS, which also name a kind of product or the vendor's other ones."""
+    return any(a.islower() and b.isupper() for a, b in itertools.pairwise(word))
+
+
 def looks_like_a_name(word: str) -> bool:
     """A capital inside the word or a digit beside letters: NetSuite, OTM, 7shifts, never a
     plain word."""
@@ -444,13 +451,14 @@ def _without_editions(name: str) -> list[str]:
 
 @functools.lru_cache(maxsize=1024)
 def name_parts(name: str) -> frozenset[str]:
-    """Of a vendor-and-product name, the words that read as a name on their own ("FleetWave" of
-    "Chevin FleetWave", "OTM" of "Oracle OTM"), matched as written: "IDeaS" is a name, "ideas"
-    a word; a plain word such as "Oracle" also names the vendor's other products."""
+    """Of a vendor-and-product name, the camel-case words that read as a name on their own
+    ("FleetWave" of "Chevin FleetWave", "LabWare" of "LabWare LIMS"), matched as written:
+    "IDeaS" is a name, "ideas" a word. A plain word ("Oracle") or an acronym ("CRM" of "HubSpot
+    CRM", "SAP" of "SAP Concur") also names other products, so never alone."""
     words = _without_editions(name)
     if len(words) < 2:
         return frozenset()
-    return frozenset(w for w in words if len(w) >= 3 and looks_like_a_name(w))
+    return frozenset(w for w in words if len(w) >= 3 and camel_case(w))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -500,7 +508,11 @@ def mask_competitors(text: str, competitors: Iterable[str]) -> str:
         return text
     tokens = _words(text)
     out, last = [], 0
-    for first, after in sorted(_name_runs(tokens, variants) + _part_runs(tokens, parts)):
+    # The whole name before a part of it that starts at the same word ("IDeaS G3", "IDeaS").
+    runs = sorted(
+        _name_runs(tokens, variants) + _part_runs(tokens, parts), key=lambda r: (r[0], -r[1])
+    )
+    for first, after in runs:
         if tokens[first][0] < last:
             continue  # a part inside a whole name already masked
         start, end, word = tokens[first][0], tokens[after - 1][1], tokens[after - 1][2]
