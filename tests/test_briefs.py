@@ -52,6 +52,8 @@ def test_the_topic_falls_back_to_a_keyword_then_the_category() -> None:
         ("And so how long does it take?", "How long does it take?"),
         ("Okay, but does it work with ADP?", "Does it work with ADP?"),
         ("So what?", "So what?"),  # too little left without the lead-in: kept as said
+        ("Look at the invoice, is that per seat?", "Look at the invoice, is that per seat?"),
+        ("Well, how long does it take?", "How long does it take?"),
     ],
 )
 def test_buyer_questions_lose_their_lead_ins(asked: str, heading: str) -> None:
@@ -102,7 +104,7 @@ def test_what_counts_as_a_question_a_page_answers(text: str, question: bool) -> 
 
 
 def test_the_points_buyers_weigh_leave_out_the_competitors_names() -> None:
-    weighed = theme("competitor", "Competitor: UKG Pro", ["ukg", "module", "pro", "paying"])
+    weighed = theme("competitor", "Competitor: UKG Pro", ["ukg", "module", "ukg's", "work orders"])
     weighed.competitors = ["UKG Pro", "When I Work"]
     context = brief_context(weighed, {}, {}, "Acme", date(2026, 11, 22))
-    assert context["points"] == ["module", "paying"]
+    assert context["points"] == ["module", "work orders"]

@@ -184,13 +184,13 @@ def brief_context(
 def theme_topic(theme: Theme) -> str:
     """What the theme is about in a few words: its label without the category, else its first
     keyword, else the category."""
-    _, _, phrase = theme.label.rpartition(": ")
+    _, _, phrase = theme.label.partition(": ")
     return phrase.strip() or (theme.keywords[0] if theme.keywords else theme.category)
 
 
 # Lead-ins that carry no question: "And so, my other question is, ..."
 LEAD_IN = re.compile(
-    r"^(?:(?:and|so|but|okay|ok|well|also|um|uh|yeah|right|look|honestly|then)\b,?\s+)*"
+    r"^(?:(?:(?:and|so|but|okay|ok|also|um|uh|yeah|honestly)\b,?|(?:well|right|look|then),)\s+)*"
     r"(?:(?:my|the|one|another)\s+(?:other\s+|next\s+|last\s+|big\s+)?question\s+is,?\s+)?",
     re.IGNORECASE,
 )
@@ -204,7 +204,7 @@ def as_question(text: str) -> str:
     return stripped[0].upper() + stripped[1:]
 
 
-# "..., you know?" ends a statement, not a question.
+# A long sentence ending "..., you know?" is a statement; a short one may still ask.
 TAG_QUESTION = re.compile(r",\s*(?:you know|right|okay|ok|huh|yeah)\?$", re.IGNORECASE)
 QUESTION_WORDS = (4, 30)  # shorter is a prompt ("Why?"); longer is a story with a question mark
 
@@ -235,7 +235,9 @@ def buyer_questions(
 def points(theme: Theme) -> list[str]:
     """The keywords that are not (part of) a competitor's name: what buyers weigh."""
     names = {w.lower() for name in theme.competitors for w in re.findall(r"[\w'.&-]+", name)}
-    return [k for k in theme.keywords if not set(k.lower().split()) & names]
+    return [
+        k for k in theme.keywords if not {w.removesuffix("'s") for w in k.lower().split()} <= names
+    ]
 
 
 def competitor_lines(theme: Theme) -> list[dict[str, Any]]:
