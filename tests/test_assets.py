@@ -327,6 +327,17 @@ def test_named_share_counts_the_name_as_written() -> None:
     assert assets_stage.named_share(texts, []) == 0.0
 
 
+def test_a_camel_case_name_counts_however_speech_recognition_spaces_it() -> None:
+    texts = [
+        "We're in Net suite today.",
+        "netsuite posts it twice",
+        "Our NetSuite setup.",
+        "A net.",
+    ]
+    assert assets_stage.named_share(texts, ["NetSuite"]) == pytest.approx(3 / 4)
+    assert assets_stage.named_share(["Some ideas.", "IDeaS sets rates."], ["IDeaS"]) == 0.5
+
+
 # A comparison page that is about the competitor the buyers name, though their stories (years on
 # it, the renewal discount) keep the theme's centroid below `on_topic` of the page.
 COMPARISON = {"Acme vs Vendorly": ["Vendorly comparison"], "hiring": ["Join our team"]}

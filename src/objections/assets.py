@@ -30,7 +30,7 @@ import numpy as np
 import yaml
 
 from objections.config import AssetsConfig
-from objections.detect import looks_like_a_name
+from objections.detect import camel_case, looks_like_a_name
 from objections.errors import ConfigError
 from objections.models import Asset, AssetMatch, Coverage, Theme
 from objections.sentences import split_text
@@ -275,11 +275,21 @@ def _key(word: str) -> str:
 
 def named_share(texts: list[str], names: list[str]) -> float:
     """Share of the buyers' sentences that name one of `names`, written as the title writes it
-    (case matters: "Square" is the company, "square" a word)."""
+    (case matters: "Square" is the company, "square" a word); a camel-case name also as speech
+    recognition writes it ("Net suite", "netsuite" for NetSuite)."""
     if not names or not texts:
         return 0.0
-    pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names))
+    pattern = re.compile("|".join(rf"(?<!\w){_spelling(n)}(?!\w)" for n in names))
     return sum(bool(pattern.search(t)) for t in texts) / len(texts)
+
+
+def _spelling(name: str) -> str:
+    """A pattern for the name: as written, or, when camel case of words (NetSuite, HubSpot), in
+    any case, spaced or not ("IDeaS" stays as written: "ideas" is a word)."""
+    parts = [p for p in re.findall(r"[A-Z]*[a-z0-9']*", name) if p]
+    if not camel_case(name) or any(len(p) < 3 for p in parts):
+        return re.escape(name)
+    return "(?i:" + r"\s?".join(re.escape(p) for p in parts) + ")"
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
