@@ -63,8 +63,9 @@ def test_buyer_questions_lose_their_lead_ins(asked: str, heading: str) -> None:
 def test_an_unknown_coverage_for_briefs_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "objections.toml"
     path.write_text('[briefs]\ncoverage = ["gap", "uncovered"]\n')
-    with pytest.raises(ConfigError, match="uncovered"):
+    with pytest.raises(ConfigError, match="uncovered") as raised:
         load_config(path)
+    assert str(path) in str(raised.value)
 
 
 @pytest.mark.parametrize(

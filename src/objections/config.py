@@ -116,7 +116,7 @@ class BriefsConfig:
         unknown = [c for c in self.coverage if c not in COVERAGES]
         if unknown:
             raise ConfigError(
-                f"[briefs] coverage: unknown {', '.join(map(repr, unknown))} "
+                f"coverage: unknown {', '.join(map(repr, unknown))} "
                 f"(use {', '.join(COVERAGES)})"
             )
 
@@ -212,7 +212,10 @@ def _build(cls: Any, raw: Any, where: str) -> Any:
             values[name] = _build(type(current), value, f"{where} [{name}]")
         else:
             values[name] = _checked(value, current, f"{where}: {name}")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ConfigError as exc:  # a table's own check: say which file
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _checked(value: Any, default: Any, where: str) -> Any:
