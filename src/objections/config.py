@@ -116,8 +116,7 @@ class BriefsConfig:
         unknown = [c for c in self.coverage if c not in COVERAGES]
         if unknown:
             raise ConfigError(
-                f"coverage: unknown {', '.join(map(repr, unknown))} "
-                f"(use {', '.join(COVERAGES)})"
+                f"coverage: unknown {', '.join(map(repr, unknown))} (use {', '.join(COVERAGES)})"
             )
 
 
