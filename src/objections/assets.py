@@ -30,7 +30,7 @@ import numpy as np
 import yaml
 
 from objections.config import AssetsConfig
-from objections.detect import camel_case, looks_like_a_name
+from objections.detect import camel_case
 from objections.errors import ConfigError
 from objections.models import Asset, AssetMatch, Coverage, Theme
 from objections.sentences import split_text
@@ -251,13 +251,13 @@ def title_names(assets: list[Asset]) -> list[list[str]]:
     used_by: Counter[str] = Counter()
     for asset in assets:
         words = WORD.findall(asset.text)
-        lowercase.update(_key(w) for w in words if w.islower() and not looks_like_a_name(w))
+        lowercase.update(_key(w) for w in words if w.islower() and not _looks_like_a_name(w))
         used_by.update({_key(w) for w in words})
         mid_sentence.update(_key(w) for w in MID_SENTENCE.findall(asset.text) if w[0].isupper())
 
     def is_name(word: str, first: bool) -> bool:
         capitalised = word[0].isupper() and (not first or _key(word) in mid_sentence)
-        if not (capitalised or looks_like_a_name(word)):
+        if not (capitalised or _looks_like_a_name(word)):
             return False
         return _key(word) not in lowercase and used_by[_key(word)] * 2 <= len(assets)
 
@@ -271,6 +271,17 @@ def title_names(assets: list[Asset]) -> list[list[str]]:
 def _key(word: str) -> str:
     """FreightPilot's is FreightPilot."""
     return word.lower().removesuffix("'s")
+
+
+def _looks_like_a_name(word: str) -> bool:
+    """A capital inside the word or a digit beside letters: NetSuite, EHR, 7shifts, never a word."""
+    return _has_letter(word) and (
+        any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+    )
+
+
+def _has_letter(word: str) -> bool:
+    return any(c.isalpha() for c in word)
 
 
 def named_share(texts: list[str], names: list[str]) -> float:
@@ -299,14 +310,14 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Features:
-    """What the coverage decision reads, for one asset: the best one unless `features` is
-    asked for another (benchmarks/asset_calibration.py prints them for every labelled theme)."""
+    """What the coverage decision reads, for the best asset (benchmarks/asset_calibration.py
+    prints them for every labelled theme)."""
 
-    top: int  # index of the asset described
+    top: int  # index of the best asset
     scores: np.ndarray  # every asset's score (mean best-passage similarity)
-    topic: float  # theme centroid against the asset's topic vector
-    answered: np.ndarray  # per member: its best passage similarity within the asset
-    named: float  # share of the buyers' sentences naming what the asset's title names
+    topic: float  # theme centroid against the best asset's topic vector
+    answered: np.ndarray  # per member: its best passage similarity within the best asset
+    named: float  # share of the buyers' sentences naming what the best asset's title names
 
     @property
     def best(self) -> float:
@@ -319,14 +330,11 @@ class Features:
         return self.best - float(rest.max()) if len(rest) else self.best
 
 
-def features(
-    member_vectors: np.ndarray, index: AssetIndex, texts: list[str], asset: int | None = None
-) -> Features:
-    """What the coverage decision reads for the best asset, or for `asset`. `texts`: the
-    members' sentences, in the order of `member_vectors`."""
+def features(member_vectors: np.ndarray, index: AssetIndex, texts: list[str]) -> Features:
+    """`texts`: the members' sentences, in the order of `member_vectors`."""
     per_member = index.best_passages(member_vectors)
     scores = per_member.mean(axis=1)
-    top = int(np.argmax(scores)) if asset is None else asset
+    top = int(np.argmax(scores))
     centroid = _unit(member_vectors.mean(axis=0))
     named = named_share(texts, index.names[top])
     return Features(top, scores, float(index.topics[top] @ centroid), per_member[top], named)
@@ -344,11 +352,15 @@ def decide_coverage(found: Features, config: AssetsConfig) -> Coverage:
 
 
 def on_topic(found: Features, config: AssetsConfig) -> bool:
-    """The theme's centroid is close to what the asset as a whole is about, or at least `named`
-    of the buyers name what its title names: a theme about Raiser's Edge is the subject of the
-    "vs Raiser's Edge" page even when the buyers' stories (their history on it, the renewal
-    discount) pull the centroid away from the page's feature table."""
-    return found.topic >= config.on_topic or found.named >= config.named
+    return is_about(found.topic, found.named, config)
+
+
+def is_about(topic: float, named: float, config: AssetsConfig) -> bool:
+    """The theme's centroid is close to what the asset as a whole is about (`topic`), or at
+    least `named` of the buyers name what its title names: a theme about Raiser's Edge is the
+    subject of the "vs Raiser's Edge" page even when the buyers' stories (their history on it,
+    the renewal discount) pull the centroid away from the page's feature table."""
+    return topic >= config.on_topic or named >= config.named
 
 
 def unanswered_share(found: Features, config: AssetsConfig) -> float:
@@ -380,11 +392,14 @@ def match_theme(
     texts = [o.sentence.text for o in theme.objections]
     found = features(member_vectors, index, texts)
     order = np.argsort(-found.scores)[: config.top]
+    centroid = _unit(member_vectors.mean(axis=0))
     theme.assets = [
         AssetMatch(
             index.assets[i],
             round(float(found.scores[i]), 4),
-            on_topic=on_topic(features(member_vectors, index, texts, int(i)), config),
+            on_topic=is_about(
+                float(index.topics[i] @ centroid), named_share(texts, index.names[i]), config
+            ),
         )
         for i in order
     ]

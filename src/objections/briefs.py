@@ -226,9 +226,10 @@ def buyer_questions(
         call = sentences.get(objection.sentence.call_id, [])
         i = objection.sentence.index
         for s in call[max(0, i - 3) : i + 4]:
-            question = as_question(s.text)
-            if s.role == "buyer" and is_question(s.text) and question not in found:
-                found.append(question)
+            if s.role == "buyer" and is_question(s.text):
+                question = as_question(s.text)
+                if question not in found:
+                    found.append(question)
     return found[:limit]
 
 

@@ -434,14 +434,6 @@ def camel_case(word: str) -> bool:
     return any(a.islower() and b.isupper() for a, b in itertools.pairwise(word))
 
 
-def looks_like_a_name(word: str) -> bool:
-    """A capital inside the word or a digit beside letters: NetSuite, OTM, 7shifts, never a
-    plain word."""
-    return any(c.isalpha() for c in word) and (
-        any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
-    )
-
-
 def _without_editions(name: str) -> list[str]:
     words = name.split()
     while len(words) > 1 and words[-1].lower() in _EDITIONS:
