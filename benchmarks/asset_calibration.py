@@ -48,6 +48,8 @@ DEFAULT_SETS = [
     ROOT / "evalsets" / "freightpilot",
     ROOT / "evalsets" / "donorpath",
     ROOT / "evalsets" / "staybright",
+    ROOT / "evalsets" / "casedock",
+    ROOT / "evalsets" / "fleethaven",
     ROOT / "scripts" / "recordings_source",
 ]
 WORD = re.compile(r"[a-z][a-z-]{3,}")
@@ -110,7 +112,7 @@ def measure(folder: Path, pipeline: Pipeline, config: AssetsConfig) -> list[Row]
     rows = []
     for theme_id, texts in members_by_theme(folder).items():
         vectors = pipeline.embed(texts)
-        found = assets_stage.features(vectors, index, texts)
+        found = assets_stage.features(vectors, index, texts, config)
         top = library[found.top]
         rows.append(
             Row(

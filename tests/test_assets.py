@@ -243,8 +243,9 @@ def fixed_embed(texts: list[str]) -> np.ndarray:
 class FixedIndex(assets_stage.AssetIndex):
     """An index whose passages are given, not split from text."""
 
-    def __init__(self, library: dict[str, list[str]]) -> None:
-        self.assets = [assets_stage._asset(name, name, "", "", "") for name in library]
+    def __init__(self, library: dict[str, list[str]], types: dict[str, str] | None = None) -> None:
+        kinds = types or {}
+        self.assets = [assets_stage._asset(n, n, "", kinds.get(n, ""), "") for n in library]
         self.owner = [n for n, chunks in enumerate(library.values()) for _ in chunks]
         self.vectors = fixed_embed([c for chunks in library.values() for c in chunks])
         self.topics = self._topics()
@@ -266,10 +267,15 @@ def contract_theme() -> Theme:
     return Theme("contract-term", "contract term", "contract", objections, quotes=quotes)
 
 
-def matched(library: dict[str, list[str]], config: AssetsConfig | None = None) -> Theme:
+def matched(
+    library: dict[str, list[str]],
+    config: AssetsConfig | None = None,
+    types: dict[str, str] | None = None,
+) -> Theme:
     theme = contract_theme()
     vectors = fixed_embed([o.sentence.text for o in theme.objections])
-    assets_stage.match_theme(theme, vectors, FixedIndex(library), config or AssetsConfig())
+    index = FixedIndex(library, types)
+    assets_stage.match_theme(theme, vectors, index, config or AssetsConfig())
     return theme
 
 
@@ -299,6 +305,31 @@ def test_the_thresholds_come_from_config() -> None:
     assert matched(ANSWERS_ONE, AssetsConfig(answered=0.3)).coverage == "covered"
 
 
+def test_a_blog_post_on_topic_is_not_the_answer() -> None:
+    # The blog answers every concern in score, but its type needs its title to name what the
+    # buyers name: the FAQ that answers one concern is judged (partial) and listed first.
+    library = {"contract-blog": ["Contracts", *CONCERNS], **ANSWERS_ONE, **OFF_TOPIC}
+    theme = matched(library, types={"contract-blog": "Blog"})
+    assert theme.coverage == "partial"
+    assert [m.asset.id for m in theme.assets] == ["contract-overview", "contract-blog", "hiring"]
+    assert theme.assets[1].on_topic  # still offered as a link
+    # Counted like any other type (`named_only` empty) it answers.
+    only_blog = matched(library, AssetsConfig(named_only=[]), types={"contract-blog": "blog"})
+    assert only_blog.coverage == "covered" and only_blog.assets[0].asset.id == "contract-blog"
+
+
+def test_a_blog_post_alone_on_topic_leaves_a_gap() -> None:
+    theme = matched({"contract-blog": ["Contracts", *CONCERNS]}, types={"contract-blog": "blog"})
+    assert theme.coverage == "gap" and theme.assets[0].asset.id == "contract-blog"
+
+
+def test_a_blog_post_whose_title_names_what_buyers_name_can_answer() -> None:
+    theme, vectors = competitor_theme(NAMES_IT)
+    index = FixedIndex(COMPARISON, {"Acme vs Vendorly": "blog"})
+    assets_stage.match_theme(theme, vectors, index, AssetsConfig())
+    assert theme.coverage == "covered"
+
+
 def test_title_names_are_the_proper_names_a_title_gives() -> None:
     library = [
         assets_stage._asset("vs", "Acme vs Bill.com: for teams that outgrew bill pay", "", "", ""),
@@ -308,6 +339,7 @@ def test_title_names_are_the_proper_names_a_title_gives() -> None:
         ),
         assets_stage._asset("price", "Pricing: what you pay", "", "", "Acme pricing is per bill."),
         assets_stage._asset("web", "Webinar: get ahead of tax season", "", "", "Our webinar."),
+        assets_stage._asset("list", "Finish before December 31", "", "", "Close in December."),
     ]
     # Acme, in every asset, is the company's own name; Datasheet, Case, Pricing and Webinar are
     # capitalised only as a title's first word; Brennan is capitalised mid-sentence in the body.
@@ -317,6 +349,7 @@ def test_title_names_are_the_proper_names_a_title_gives() -> None:
         ["Brennan", "Industrial"],
         [],
         [],
+        [],  # a month is a date, not what the page is about
     ]
 
 

@@ -13,6 +13,7 @@ missing.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import hashlib
 import html
@@ -44,6 +45,11 @@ SAME_CONCERN = 0.8
 MISSING_LIMIT = 5
 WORD = re.compile(r"\w[\w'.&-]*\w|\w")  # keeps Bill.com, Raiser's, Auto-Fill whole
 MID_SENTENCE = re.compile(rf"(?<=[\w,;] )(?:{WORD.pattern})")  # a word after a word, not a stop
+# Capitalised, but a date, not what a page is about: "8 things to finish before December 31".
+HOLIDAYS = "Christmas Thanksgiving Easter Halloween Hanukkah"
+CALENDAR = frozenset(
+    w.lower() for w in (*calendar.month_name[1:], *calendar.day_name, *HOLIDAYS.split())
+)
 
 
 def load_assets(path: Path, on_error: ErrorFn | None = None) -> list[Asset]:
@@ -259,7 +265,8 @@ def title_names(assets: list[Asset]) -> list[list[str]]:
         capitalised = word[0].isupper() and (not first or _key(word) in mid_sentence)
         if not (capitalised or _looks_like_a_name(word)):
             return False
-        return _key(word) not in lowercase and used_by[_key(word)] * 2 <= len(assets)
+        key = _key(word)
+        return key not in lowercase and key not in CALENDAR and used_by[key] * 2 <= len(assets)
 
     names = []
     for asset in assets:
@@ -318,6 +325,7 @@ class Features:
     topic: float  # theme centroid against the best asset's topic vector
     answered: np.ndarray  # per member: its best passage similarity within the best asset
     named: float  # share of the buyers' sentences naming what the best asset's title names
+    answerable: bool = True  # False when no asset's type lets it answer the theme
 
     @property
     def best(self) -> float:
@@ -330,14 +338,27 @@ class Features:
         return self.best - float(rest.max()) if len(rest) else self.best
 
 
-def features(member_vectors: np.ndarray, index: AssetIndex, texts: list[str]) -> Features:
-    """`texts`: the members' sentences, in the order of `member_vectors`."""
+def features(
+    member_vectors: np.ndarray, index: AssetIndex, texts: list[str], config: AssetsConfig
+) -> Features:
+    """`texts`: the members' sentences, in the order of `member_vectors`. The best asset is the
+    best-scoring one that may answer the theme by its type (`can_answer`), if any."""
     per_member = index.best_passages(member_vectors)
     scores = per_member.mean(axis=1)
-    top = int(np.argmax(scores))
+    order = np.argsort(-scores, kind="stable")
+    named = {int(i): named_share(texts, index.names[i]) for i in order}
+    eligible = [i for i in order if can_answer(index.assets[i], named[int(i)], config)]
+    top = int(eligible[0] if eligible else order[0])
     centroid = _unit(member_vectors.mean(axis=0))
-    named = named_share(texts, index.names[top])
-    return Features(top, scores, float(index.topics[top] @ centroid), per_member[top], named)
+    topic = float(index.topics[top] @ centroid)
+    return Features(top, scores, topic, per_member[top], named[top], bool(eligible))
+
+
+def can_answer(asset: Asset, named: float, config: AssetsConfig) -> bool:
+    """A blog post (any `named_only` type) answers only a theme whose buyers name what its title
+    names; other types may answer whatever they are about."""
+    kind = asset.type.strip().lower()
+    return kind not in {t.lower() for t in config.named_only} or named >= config.named
 
 
 def decide_coverage(found: Features, config: AssetsConfig) -> Coverage:
@@ -352,7 +373,7 @@ def decide_coverage(found: Features, config: AssetsConfig) -> Coverage:
 
 
 def on_topic(found: Features, config: AssetsConfig) -> bool:
-    return is_about(found.topic, found.named, config)
+    return found.answerable and is_about(found.topic, found.named, config)
 
 
 def is_about(topic: float, named: float, config: AssetsConfig) -> bool:
@@ -390,8 +411,12 @@ def match_theme(
         theme.assets, theme.coverage = [], "gap"
         return
     texts = [o.sentence.text for o in theme.objections]
-    found = features(member_vectors, index, texts)
-    order = np.argsort(-found.scores)[: config.top]
+    found = features(member_vectors, index, texts, config)
+    theme.coverage = decide_coverage(found, config)
+    order = [int(i) for i in np.argsort(-found.scores, kind="stable")]
+    if theme.coverage != "gap":  # the asset that answers leads, though a blog post outscores it
+        order.remove(found.top)
+        order.insert(0, found.top)
     centroid = _unit(member_vectors.mean(axis=0))
     theme.assets = [
         AssetMatch(
@@ -401,8 +426,7 @@ def match_theme(
                 float(index.topics[i] @ centroid), named_share(texts, index.names[i]), config
             ),
         )
-        for i in order
+        for i in order[: config.top]
     ]
-    theme.coverage = decide_coverage(found, config)
     if theme.coverage == "partial":
         theme.assets[0].missing = missing_concerns(texts, member_vectors, found, config)
