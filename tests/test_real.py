@@ -15,7 +15,7 @@ import pytest
 
 from objections.config import Config, EmbedConfig, TranscribeConfig, load_config
 from objections.detect import ClassifierDetector
-from objections.embed import SentenceTransformerEmbedder
+from objections.embed import SentenceTransformerEmbedder, mask_specifics
 from objections.errors import InputError
 from objections.models import Sentence
 from objections.pipeline import Components, Pipeline, RunOptions
@@ -159,6 +159,24 @@ def test_classifier_separates_objections_from_hard_negatives(
     expected = [c for _, _, c in OBJECTIONS]
     right = sum(a == b for a, b in zip(categories[len(HARD_NEGATIVES) :], expected, strict=True))
     assert right >= len(OBJECTIONS) - 1, categories[len(HARD_NEGATIVES) :]
+
+
+def test_dates_masked_bring_one_busy_season_objection_together(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    # The same concern, each buyer with their own busy season: the dates pull the wording apart
+    # (and towards the other buyers' other concerns), the masked texts come closer.
+    texts = [
+        "Not before January, we're slammed through Christmas.",
+        "Nothing changes until after Thanksgiving, that's our busiest stretch.",
+        "The right window is May, once the season winds down.",
+    ]
+    raw = embedder.embed(texts)
+    masked = embedder.embed([mask_specifics(t, []) for t in texts])
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    before = np.mean([raw[a] @ raw[b] for a, b in pairs])
+    after = np.mean([masked[a] @ masked[b] for a, b in pairs])
+    assert after > before
 
 
 def test_run_on_the_bundled_recordings(tmp_path: Path) -> None:

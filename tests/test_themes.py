@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 
 from objections.config import ThemesConfig
+from objections.embed import mask_specifics
 from objections.labels import distinct, phrases
 from objections.models import Objection, Sentence, Theme
 from objections.themes import (
@@ -396,3 +397,13 @@ def test_quotes_are_diverse_and_stand_alone() -> None:
     quotes = [q.text for q in pick_quotes(items, 3)]
     assert quotes == [said[0], said[3], said[4]]
     assert len(pick_quotes(items, 5)) == 5, "with nothing better left, the rest still count"
+
+
+def test_names_numbers_and_dates_are_masked_before_embedding() -> None:
+    text = "Deputy quoted $4 a head; not before January, or after New Year's Eve on a Monday."
+    assert mask_specifics(text, ["Deputy"]) == (
+        "a competitor quoted $some a head; not before that month, or after the holidays on"
+        " a that day."
+    )
+    # "May I" asks; Maya and Mayday are not months.
+    assert mask_specifics("May I ask? Maya said May.", []) == "May I ask? Maya said that month."

@@ -13,7 +13,6 @@ missing.
 
 from __future__ import annotations
 
-import calendar
 import csv
 import hashlib
 import html
@@ -32,6 +31,7 @@ import yaml
 
 from objections.config import AssetsConfig
 from objections.detect import camel_case
+from objections.embed import HOLIDAYS, MONTHS, WEEKDAYS
 from objections.errors import ConfigError
 from objections.models import Asset, AssetMatch, Coverage, Theme
 from objections.sentences import split_text
@@ -46,10 +46,7 @@ MISSING_LIMIT = 5
 WORD = re.compile(r"\w[\w'.&-]*\w|\w")  # keeps Bill.com, Raiser's, Auto-Fill whole
 MID_SENTENCE = re.compile(rf"(?<=[\w,;] )(?:{WORD.pattern})")  # a word after a word, not a stop
 # Capitalised, but a date, not what a page is about: "8 things to finish before December 31".
-HOLIDAYS = "Christmas Thanksgiving Easter Halloween Hanukkah"
-CALENDAR = frozenset(
-    w.lower() for w in (*calendar.month_name[1:], *calendar.day_name, *HOLIDAYS.split())
-)
+CALENDAR = frozenset(d.lower() for d in (*MONTHS, *WEEKDAYS, *HOLIDAYS) if " " not in d)
 
 
 def load_assets(path: Path, on_error: ErrorFn | None = None) -> list[Asset]:

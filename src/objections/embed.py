@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 from typing import Any, Protocol
@@ -82,11 +83,28 @@ def encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
 
 
 _NUMBER = re.compile(r"\b\d[\d,.%$]*\b")
+MONTHS = tuple(calendar.month_name[1:])
+WEEKDAYS = tuple(calendar.day_name)
+HOLIDAYS = (
+    "New Year's Eve", "New Year's Day", "New Year's", "New Year", "Christmas Eve", "Christmas",
+    "Thanksgiving", "Easter", "Halloween", "Hanukkah", "Black Friday", "Labor Day",
+    "Memorial Day", "Fourth of July",
+)  # fmt: skip
+# "May I ask" is a question, not a month.
+_DATES = {
+    "that month": re.compile(rf"\b(?:{'|'.join(MONTHS)})\b(?<!May)|\bMay\b(?! (?:I|we|you)\b)"),
+    "that day": re.compile(rf"\b(?:{'|'.join(WEEKDAYS)})\b"),
+    "the holidays": re.compile(rf"\b(?:{'|'.join(map(re.escape, HOLIDAYS))})(?!\w)"),
+}
 
 
 def mask_specifics(text: str, names: list[str]) -> str:
-    """Replace named products and numbers with placeholders, so vectors group by concern."""
+    """Replace named products, numbers and dates with placeholders, so vectors group by
+    concern: "not before January", "not until after New Year's" and "the right window is May"
+    are one objection about a busy season."""
     for name in sorted(names, key=len, reverse=True):
         if name:
             text = re.sub(rf"\b{re.escape(name)}\b", "a competitor", text, flags=re.IGNORECASE)
+    for placeholder, pattern in _DATES.items():
+        text = pattern.sub(placeholder, text)
     return _NUMBER.sub("some", text)
