@@ -112,6 +112,31 @@ def test_the_category_model_embeds_only_detected_objections_masked(
     assert other.key != detector.key, "a different category model trains different models"
 
 
+def test_category_only_examples_train_the_category_model_not_the_detector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OBJECTIONS_CACHE", str(tmp_path))
+    fake = CountingEmbedder()
+    extra = [
+        Example("We can't justify the seat fee.", "", "buyer", "price", category_only=True),
+        Example("Legal has to read every contract.", "", "buyer", "authority", category_only=True),
+    ]
+    plain = ClassifierDetector(fake.embed, fake.id, 0.5, [], small_corpus(), None)
+    more = ClassifierDetector(fake.embed, fake.id, 0.5, [], small_corpus() + extra, None)
+    detector, classifier = plain.fit()
+    detector_more, classifier_more = more.fit()
+    np.testing.assert_array_equal(detector.coef, detector_more.coef)
+    assert "authority" in classifier_more.classes and "authority" not in classifier.classes
+
+
+def test_the_shipped_category_calls_are_labelled_objections_only() -> None:
+    from objections.detect import load_corpus
+
+    extra = [e for e in load_corpus() if e.category_only]
+    assert len(extra) > 100
+    assert all(e.category and e.role != "rep" for e in extra)
+
+
 @pytest.mark.real
 def test_tuning_pulls_categories_apart_and_is_cached(tmp_path: Path) -> None:
     pairs = [

@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,6 +90,8 @@ class Example:
     weight: float = 1.0
     # The selling company's named competitors (its config), as the pipeline would know them.
     competitors: tuple[str, ...] = ()
+    # Trains the category model only, not the objection detector (data/category_calls).
+    category_only: bool = False
 
 
 CALL_WEIGHT = 3.0
@@ -100,15 +102,29 @@ DATA = Path(__file__).parent / "data"
 
 def load_corpus(extra: Iterable[Path] = ()) -> list[Example]:
     """The shipped training corpus: labelled sentences (data/*.jsonl) and labelled calls in the
-    devset format (data/calls/*/*.json), plus any extra files of either kind."""
+    devset format (data/calls/*/*.json), plus any extra files of either kind; and the calls of
+    data/category_calls, whose objections train the category model only: their unlabelled
+    sentences hold more pushback-sounding talk than real calls do, which taught the detector
+    to doubt short, clear objections."""
     files = sorted(DATA.glob("*.jsonl")) + sorted(DATA.glob("calls/*/*.json")) + list(extra)
     examples: list[Example] = []
     for path in files:
         if path.suffix == ".jsonl":
             examples.extend(_sentence_examples(path))
-        elif path.name not in ("company.json", "themes.json", "trends.json"):
+        elif _is_call(path):
             examples.extend(_call_examples(path))
+    for path in sorted(DATA.glob("category_calls/*/*.json")):
+        if _is_call(path):
+            examples.extend(
+                replace(e, category_only=True, weight=1.0)
+                for e in _call_examples(path)
+                if e.category
+            )
     return examples
+
+
+def _is_call(path: Path) -> bool:
+    return path.name not in ("company.json", "themes.json", "trends.json")
 
 
 def _sentence_examples(path: Path) -> list[Example]:
@@ -215,7 +231,7 @@ class ClassifierDetector:
         self.category_embed: EmbedFn | None = category[0] if category else None
         category_id = category[1] if category else embedder_id
         recipe = "\n".join(
-            f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}|{e.competitors}"
+            f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}|{e.competitors}|{e.category_only}"
             for e in self.corpus
         )
         settings = (FEATURES_VERSION, COMPETITOR_WORDS, NAMED_COMPETITOR_WEIGHT, CATEGORY_C)
@@ -268,6 +284,7 @@ class ClassifierDetector:
         from sklearn.linear_model import LogisticRegression
 
         buyers = [e for e in self.corpus if e.role != "rep"]
+        for_detector = np.array([not e.category_only for e in buyers] * 2)
         texts = [e.text for e in buyers]
         vectors = self.embed(texts)
         # Each example twice, with and without the turn it answers: a call's first
@@ -281,7 +298,7 @@ class ClassifierDetector:
         y = np.array([e.category is not None for e in buyers] * 2)
         weights = np.array([e.weight for e in buyers] * 2)
         detector = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced")
-        detector.fit(x, y, sample_weight=weights)
+        detector.fit(x[for_detector], y[for_detector], sample_weight=weights[for_detector])
         categories = np.array([e.category for e in buyers] * 2, dtype=object)[y]
         objections = [e for e in buyers if e.category is not None] * 2
         features = self.category_features(
