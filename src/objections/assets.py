@@ -342,13 +342,16 @@ def features(
     best-scoring one that may answer the theme by its type (`can_answer`), if any."""
     per_member = index.best_passages(member_vectors)
     scores = per_member.mean(axis=1)
-    order = np.argsort(-scores, kind="stable")
-    named = {int(i): named_share(texts, index.names[i]) for i in order}
-    eligible = [i for i in order if can_answer(index.assets[i], named[int(i)], config)]
-    top = int(eligible[0] if eligible else order[0])
-    centroid = _unit(member_vectors.mean(axis=0))
-    topic = float(index.topics[top] @ centroid)
-    return Features(top, scores, topic, per_member[top], named[top], bool(eligible))
+    order = [int(i) for i in np.argsort(-scores, kind="stable")]
+    # Names are counted only down to the first asset that may answer (libraries run long).
+    top, named, answerable = order[0], named_share(texts, index.names[order[0]]), False
+    for i in order:
+        share = named if i == order[0] else named_share(texts, index.names[i])
+        if can_answer(index.assets[i], share, config):
+            top, named, answerable = i, share, True
+            break
+    topic = float(index.topics[top] @ _unit(member_vectors.mean(axis=0)))
+    return Features(top, scores, topic, per_member[top], named, answerable)
 
 
 def can_answer(asset: Asset, named: float, config: AssetsConfig) -> bool:
