@@ -490,7 +490,7 @@ of twelve months of fees, or more for regulated industries, are common.
 """
 REAL_TOUCHES = """---
 title: How long should your contract term be?
-type: blog
+type: one-pager
 ---
 # How long should your contract term be?
 
@@ -518,8 +518,13 @@ def test_real_model_covered_partial_and_gap(tmp_path: Path) -> None:
     embedder = SentenceTransformerEmbedder(EmbedConfig())
     outcomes = {}
     for name, files in {
-        "covered": {"faq.md": REAL_COVERS, "blog.md": REAL_TOUCHES, "hiring.md": REAL_OFF_TOPIC},
-        "partial": {"blog.md": REAL_TOUCHES, "hiring.md": REAL_OFF_TOPIC},
+        "covered": {"faq.md": REAL_COVERS, "terms.md": REAL_TOUCHES, "hiring.md": REAL_OFF_TOPIC},
+        "partial": {"terms.md": REAL_TOUCHES, "hiring.md": REAL_OFF_TOPIC},
+        # The same page as a blog post: on topic, but a blog must name what buyers name.
+        "blog": {
+            "terms.md": REAL_TOUCHES.replace("one-pager", "blog"),
+            "hiring.md": REAL_OFF_TOPIC,
+        },
         "gap": {"hiring.md": REAL_OFF_TOPIC},
     }.items():
         folder = tmp_path / name
@@ -543,3 +548,4 @@ def test_real_model_covered_partial_and_gap(tmp_path: Path) -> None:
     assert REAL_THEME[0] not in missing
     assert {REAL_THEME[2], REAL_THEME[3], REAL_THEME[4]} <= set(missing)
     assert outcomes["gap"].coverage == "gap"
+    assert outcomes["blog"].coverage == "gap" and outcomes["blog"].assets[0].on_topic
