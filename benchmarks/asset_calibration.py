@@ -129,6 +129,8 @@ def measure(folder: Path, pipeline: Pipeline, config: AssetsConfig) -> list[Row]
                     "passage_max": float(found.answered.max()),
                     "keywords": keyword_overlap(texts, top.text),
                     "named": found.named,
+                    # 0 when no asset may answer by its type (`named_only`): a gap by any rule
+                    "answerable": float(found.answerable),
                 },
                 found.answered,
                 assets_stage.decide_coverage(found, config),
@@ -155,6 +157,9 @@ def correct(row: Row, gap: bool) -> bool:
 
 
 def is_gap(row: Row, feats: list[str], thresholds: tuple[float, ...], named: bool) -> bool:
+    """Every rule is fitted on the asset the product judges (a blog post only when named)."""
+    if not row.f["answerable"]:
+        return True
     if named and row.f["named"] >= NAMED:
         return False
     return any(row.f[k] < t for k, t in zip(feats, thresholds, strict=True))
@@ -213,7 +218,9 @@ def fitted_on_all(rows: list[Row], sets: list[str], config: AssetsConfig) -> Non
     shipped = {
         "shipped before: best+2*lead >= 0.50": lambda r: r.f["today"] < 0.50,
         f"topic >= {config.on_topic}": lambda r: r.f["topic"] < config.on_topic,
-        f"shipped now: topic >= {config.on_topic}, or named": lambda r: r.coverage == "gap",
+        f"shipped now: topic >= {config.on_topic}, or named, by type": lambda r: (
+            r.coverage == "gap"
+        ),
     }
     for name, (feats, named) in RULES.items():
         th = fit(rows, feats, named)

@@ -5,7 +5,8 @@ Two arms, the same features as detect.ClassifierDetector's category model (sente
 context vector, cue counts, named-competitor flag; competitor names masked), the same logistic
 regression: (a) the sentence vector from stock all-MiniLM-L6-v2 ([detect] category_model =
 "stock"), (b) from MiniLM tuned by objections.encoder on the training corpus's masked objections
-(the default, "tuned"). Training data: only the shipped corpus.
+(the default, "tuned"). Training data: only the shipped corpus; the category-only calls
+(data/category_calls) are in every fold's training, never tested on.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/category_encoder.py [--cv] [--folds N]
         [--seed N] [--recipe KEY=VALUE ...]
@@ -144,6 +145,7 @@ def main() -> None:
                                for e in detect._sentence_examples(p)])  # fmt: skip
     calls = {folder.name: objections_of(call_examples(folder))
              for folder in sorted((detect.DATA / "calls").iterdir())}  # fmt: skip
+    sentences += [e for e in detect.load_corpus() if e.category_only]
     results: Scores = {}
     if args.cv:
         names = list(calls)

@@ -318,6 +318,24 @@ def test_a_blog_post_on_topic_is_not_the_answer() -> None:
     assert only_blog.coverage == "covered" and only_blog.assets[0].asset.id == "contract-blog"
 
 
+def test_a_blog_type_matches_by_word_in_any_case() -> None:
+    for kind in ("Blog post", "BLOG", "news-article"):
+        theme = matched({"contract-blog": ["Contracts", *CONCERNS]}, types={"contract-blog": kind})
+        assert theme.coverage == "gap", kind
+    faq = matched({"contract-faq": ["Contracts", *CONCERNS]}, types={"contract-faq": "FAQ"})
+    assert faq.coverage == "covered"
+
+
+def test_listing_no_asset_is_refused(tmp_path: Path) -> None:
+    from objections.config import load_config
+    from objections.errors import ConfigError
+
+    path = tmp_path / "objections.toml"
+    path.write_text("[assets]\ntop = 0\n")
+    with pytest.raises(ConfigError, match="top: must be at least 1"):
+        load_config(path)
+
+
 def test_a_blog_post_alone_on_topic_leaves_a_gap() -> None:
     theme = matched({"contract-blog": ["Contracts", *CONCERNS]}, types={"contract-blog": "blog"})
     assert theme.coverage == "gap" and theme.assets[0].asset.id == "contract-blog"
@@ -340,6 +358,7 @@ def test_title_names_are_the_proper_names_a_title_gives() -> None:
         assets_stage._asset("price", "Pricing: what you pay", "", "", "Acme pricing is per bill."),
         assets_stage._asset("web", "Webinar: get ahead of tax season", "", "", "Our webinar."),
         assets_stage._asset("list", "Finish before December 31", "", "", "Close in December."),
+        assets_stage._asset("hol", "Staffing for Labor Day: a checklist", "", "", "Labor Day."),
     ]
     # Acme, in every asset, is the company's own name; Datasheet, Case, Pricing and Webinar are
     # capitalised only as a title's first word; Brennan is capitalised mid-sentence in the body.
@@ -349,7 +368,8 @@ def test_title_names_are_the_proper_names_a_title_gives() -> None:
         ["Brennan", "Industrial"],
         [],
         [],
-        [],  # a month is a date, not what the page is about
+        [],  # a date is not what the page is about
+        [],
     ]
 
 

@@ -4,6 +4,7 @@ the bundled MiniLM on a few sentences, cached."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from objections.config import EmbedConfig
 from objections.detect import ClassifierDetector, Example, category_training, mask_competitors
 from objections.embed import SentenceTransformerEmbedder
 from objections.encoder import TunedEncoder, balanced_batches, epochs_of_batches, supcon_loss
-from objections.models import Sentence
+from objections.models import CATEGORIES, Sentence
 
 
 def test_balanced_batches_take_each_sentence_once_with_every_category() -> None:
@@ -127,14 +128,19 @@ def test_category_only_examples_train_the_category_model_not_the_detector(
     detector_more, classifier_more = more.fit()
     np.testing.assert_array_equal(detector.coef, detector_more.coef)
     assert "authority" in classifier_more.classes and "authority" not in classifier.classes
+    # The same examples training the detector too make a different model, with its own key.
+    both = [replace(e, category_only=False) for e in extra]
+    everything = ClassifierDetector(fake.embed, fake.id, 0.5, [], small_corpus() + both, None)
+    assert everything.key != more.key
 
 
 def test_the_shipped_category_calls_are_labelled_objections_only() -> None:
     from objections.detect import load_corpus
 
     extra = [e for e in load_corpus() if e.category_only]
-    assert len(extra) > 100
-    assert all(e.category and e.role != "rep" for e in extra)
+    assert len(extra) > 300
+    assert all(e.category in CATEGORIES and e.role != "rep" for e in extra)
+    assert {e.weight for e in extra} == {1.0}
 
 
 @pytest.mark.real

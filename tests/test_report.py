@@ -337,3 +337,16 @@ def test_write_csv_round_trips() -> None:
     assert rows[2]["coverage"] == "gap"
     assert rows[2]["asset_id"] == ""
     assert rows[2]["brief"] == "briefs/t-0c4d11-sso-data-residency.md"
+
+
+def test_the_asset_to_send_is_the_one_listed_first_not_the_highest_score() -> None:
+    # The coverage was judged on the FAQ; a blog post outscores it but may not answer (it lists
+    # second), so the table and the CSV send the FAQ.
+    doc = make_doc()
+    blog = {"id": "blog-holiday-tips", "title": "Holiday staffing tips", "url": "", "score": 0.9}
+    doc["themes"][0]["assets"].append(blog)
+    assert "Holiday staffing" not in format_table(doc, width=200)
+    buf = io.StringIO(newline="")
+    write_csv(doc, buf)
+    first = next(csv.DictReader(io.StringIO(buf.getvalue(), newline="")))
+    assert first["asset_id"] == "faq-active-employee-billing"

@@ -405,5 +405,12 @@ def test_names_numbers_and_dates_are_masked_before_embedding() -> None:
         "a competitor quoted $some a head; not before that month, or after the holidays on"
         " a that day."
     )
-    # "May I" asks; Maya and Mayday are not months.
+    # "May I" asks; Maya and Mayday are not months; "In May we" is one.
     assert mask_specifics("May I ask? Maya said May.", []) == "May I ask? Maya said that month."
+    assert mask_specifics("In May we close. May we talk?", []) == (
+        "In that month we close. May we talk?"
+    )
+    # A holiday holding a weekday or a month is still one holiday.
+    assert mask_specifics("Not by Black Friday or the Fourth of July.", []) == (
+        "Not by the holidays or the holidays."
+    )

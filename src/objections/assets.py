@@ -4,11 +4,12 @@ An asset is split into passages, so a long page matches on the part that answers
 A theme's score for an asset is the mean, over the theme's objections, of the best passage
 similarity: an asset that answers most buyers scores higher than one that echoes a few words.
 
-Coverage (see `decide_coverage`): the best asset must be about the theme (the theme's centroid
-against the mean of the asset's passage vectors, or most buyers naming what its title names), else
-the theme is a gap; an asset on topic that leaves a large share of the buyers' sentences without a
-passage that answers them is partial, and those sentences are recorded as what the asset is
-missing.
+Coverage (see `decide_coverage`) is judged on the best-scoring asset whose type lets it answer
+(`can_answer`: a blog post only when buyers name what its title names). It must be about the
+theme (the theme's centroid against the mean of the asset's passage vectors, or most buyers
+naming what its title names), else the theme is a gap; an asset on topic that leaves a large
+share of the buyers' sentences without a passage that answers them is partial, and those
+sentences are recorded as what the asset is missing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import yaml
 
 from objections.config import AssetsConfig
 from objections.detect import camel_case
-from objections.embed import HOLIDAYS, MONTHS, WEEKDAYS
+from objections.embed import date_spans
 from objections.errors import ConfigError
 from objections.models import Asset, AssetMatch, Coverage, Theme
 from objections.sentences import split_text
@@ -45,8 +46,6 @@ SAME_CONCERN = 0.8
 MISSING_LIMIT = 5
 WORD = re.compile(r"\w[\w'.&-]*\w|\w")  # keeps Bill.com, Raiser's, Auto-Fill whole
 MID_SENTENCE = re.compile(rf"(?<=[\w,;] )(?:{WORD.pattern})")  # a word after a word, not a stop
-# Capitalised, but a date, not what a page is about: "8 things to finish before December 31".
-CALENDAR = frozenset(d.lower() for d in (*MONTHS, *WEEKDAYS, *HOLIDAYS) if " " not in d)
 
 
 def load_assets(path: Path, on_error: ErrorFn | None = None) -> list[Asset]:
@@ -262,14 +261,22 @@ def title_names(assets: list[Asset]) -> list[list[str]]:
         capitalised = word[0].isupper() and (not first or _key(word) in mid_sentence)
         if not (capitalised or _looks_like_a_name(word)):
             return False
-        key = _key(word)
-        return key not in lowercase and key not in CALENDAR and used_by[key] * 2 <= len(assets)
+        return _key(word) not in lowercase and used_by[_key(word)] * 2 <= len(assets)
 
     names = []
     for asset in assets:
-        segments = [WORD.findall(s) for s in re.split(r"[:?!]\s|\.\s", asset.title)]
+        title = undated(asset.title)
+        segments = [WORD.findall(s) for s in re.split(r"[:?!]\s|\.\s", title)]
         names.append([w for s in segments for n, w in enumerate(s) if is_name(w, n == 0)])
     return names
+
+
+def undated(title: str) -> str:
+    """The title without its dates: "8 things to finish before December 31" is not about what
+    buyers who say December talk about, nor "Staffing for Labor Day" about Labor Day."""
+    for start, end in reversed(date_spans(title)):
+        title = title[:start] + " " * (end - start) + title[end:]
+    return title
 
 
 def _key(word: str) -> str:
@@ -314,14 +321,15 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Features:
-    """What the coverage decision reads, for the best asset (benchmarks/asset_calibration.py
-    prints them for every labelled theme)."""
+    """What the coverage decision reads, for the judged asset: the best-scoring one that may
+    answer by its type, else the best-scoring one (benchmarks/asset_calibration.py prints them
+    for every labelled theme)."""
 
-    top: int  # index of the best asset
+    top: int  # index of the judged asset
     scores: np.ndarray  # every asset's score (mean best-passage similarity)
-    topic: float  # theme centroid against the best asset's topic vector
-    answered: np.ndarray  # per member: its best passage similarity within the best asset
-    named: float  # share of the buyers' sentences naming what the best asset's title names
+    topic: float  # theme centroid against the judged asset's topic vector
+    answered: np.ndarray  # per member: its best passage similarity within the judged asset
+    named: float  # share of the buyers' sentences naming what the judged asset's title names
     answerable: bool = True  # False when no asset's type lets it answer the theme
 
     @property
@@ -330,7 +338,8 @@ class Features:
 
     @property
     def lead(self) -> float:
-        """The best score's lead over the runner-up (the coverage rule before `topic` used it)."""
+        """The judged score's lead over the best other one (the coverage rule before `topic`
+        used it); below zero when a blog post outscores the judged asset."""
         rest = np.delete(self.scores, self.top)
         return self.best - float(rest.max()) if len(rest) else self.best
 
@@ -356,9 +365,11 @@ def features(
 
 def can_answer(asset: Asset, named: float, config: AssetsConfig) -> bool:
     """A blog post (any `named_only` type) answers only a theme whose buyers name what its title
-    names; other types may answer whatever they are about."""
-    kind = asset.type.strip().lower()
-    return kind not in {t.lower() for t in config.named_only} or named >= config.named
+    names; other types may answer whatever they are about. Types match by word, in any case:
+    "Blog post" is a blog."""
+    words = set(re.findall(r"[a-z]+", asset.type.lower()))
+    limited = {t.strip().lower() for t in config.named_only if t.strip()}
+    return not (words & limited or asset.type.strip().lower() in limited) or named >= config.named
 
 
 def decide_coverage(found: Features, config: AssetsConfig) -> Coverage:
@@ -405,8 +416,9 @@ def missing_concerns(
 def match_theme(
     theme: Theme, member_vectors: np.ndarray, index: AssetIndex, config: AssetsConfig
 ) -> None:
-    """Set the theme's best assets and its coverage; for partial coverage, the best asset's
-    `missing`: the buyers' concerns it leaves unanswered."""
+    """Set the theme's assets (the judged one first unless a gap, then by score) and its
+    coverage; for partial coverage, the judged asset's `missing`: the buyers' concerns it leaves
+    unanswered."""
     if not index.assets or len(member_vectors) == 0:
         theme.assets, theme.coverage = [], "gap"
         return

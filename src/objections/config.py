@@ -96,16 +96,21 @@ class AssetsConfig:
     # ... or when at least this share of the buyers' sentences name what its title names
     # (a competitor, an integrated system): a fixed majority, not fitted.
     named: float = 0.5
-    # Assets of these types (front matter or CSV `type`) answer a theme only when their title
-    # names what `named` of the buyers name: a blog post is written around a season or an
-    # industry topic buyers mention in passing (holiday staffing tips beside "not during peak
-    # season"), so being close in topic is not enough. They are still listed when on topic.
+    # Assets of these types (front matter or CSV `type`, matched by word: "Blog post") answer a
+    # theme only when their title names what `named` of the buyers name: a blog post is written
+    # around a season or an industry topic buyers mention in passing (holiday staffing tips
+    # beside "not during peak season"), so being close in topic is not enough. They are still
+    # listed by score, and offered as links in briefs when on topic.
     named_only: list[str] = field(default_factory=lambda: ["blog", "news", "event", "webinar"])
     # A buyer sentence is answered when some passage of the asset reaches this similarity ...
     answered: float = 0.48
     # ... and an on-topic asset is partial when more than this share of them is unanswered.
     unanswered_share: float = 0.6
     top: int = 3
+
+    def __post_init__(self) -> None:
+        if self.top < 1:
+            raise ConfigError("top: must be at least 1 (the assets listed per theme)")
 
 
 COVERAGES = ("covered", "partial", "gap")

@@ -231,7 +231,8 @@ class ClassifierDetector:
         self.category_embed: EmbedFn | None = category[0] if category else None
         category_id = category[1] if category else embedder_id
         recipe = "\n".join(
-            f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}|{e.competitors}|{e.category_only}"
+            f"{e.text}|{e.context}|{e.role}|{e.category}|{e.weight}|{e.competitors}"
+            f"|{e.category_only}"
             for e in self.corpus
         )
         settings = (FEATURES_VERSION, COMPETITOR_WORDS, NAMED_COMPETITOR_WEIGHT, CATEGORY_C)

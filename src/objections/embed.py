@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import calendar
+import functools
 import os
 import re
 from typing import Any, Protocol
@@ -83,19 +83,45 @@ def encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
 
 
 _NUMBER = re.compile(r"\b\d[\d,.%$]*\b")
-MONTHS = tuple(calendar.month_name[1:])
-WEEKDAYS = tuple(calendar.day_name)
+# English names, whatever the locale (calendar.month_name follows LC_TIME).
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")  # fmt: skip
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOLIDAYS = (
     "New Year's Eve", "New Year's Day", "New Year's", "New Year", "Christmas Eve", "Christmas",
     "Thanksgiving", "Easter", "Halloween", "Hanukkah", "Black Friday", "Labor Day",
     "Memorial Day", "Fourth of July",
 )  # fmt: skip
-# "May I ask" is a question, not a month.
-_DATES = {
-    "that month": re.compile(rf"\b(?:{'|'.join(MONTHS)})\b(?<!May)|\bMay\b(?! (?:I|we|you)\b)"),
-    "that day": re.compile(rf"\b(?:{'|'.join(WEEKDAYS)})\b"),
-    "the holidays": re.compile(rf"\b(?:{'|'.join(map(re.escape, HOLIDAYS))})(?!\w)"),
-}
+# Holidays first: "Black Friday" and "Fourth of July" hold a weekday and a month.
+_DATES = (
+    (
+        "the holidays",
+        re.compile(rf"(?:\b[Tt]he )?\b(?:{'|'.join(map(re.escape, HOLIDAYS))})(?!\w)"),
+    ),
+    ("that month", re.compile(rf"\b(?:{'|'.join(MONTHS)})\b")),
+    ("that day", re.compile(rf"\b(?:{'|'.join(WEEKDAYS)})\b")),
+)
+# "May I ask" opens a question: May before I, we or you at the start of a sentence.
+_MAY_ASKS = re.compile(r"(?:^|[.?!]\s+)$")
+_ASKED = re.compile(r"\s+(?:I|we|you)\b")
+
+
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` names a holiday, month or weekday (what `mask_specifics` masks)."""
+    spans: list[tuple[int, int]] = []
+    for _, pattern in _DATES:
+        for m in pattern.finditer(text):
+            if not any(a < m.end() and m.start() < b for a, b in spans) and not _asks(text, m):
+                spans.append(m.span())
+    return sorted(spans)
+
+
+def _asks(text: str, match: re.Match[str]) -> bool:
+    return (
+        match.group() == "May"
+        and bool(_MAY_ASKS.search(text[: match.start()]))
+        and bool(_ASKED.match(text, match.end()))
+    )
 
 
 def mask_specifics(text: str, names: list[str]) -> str:
@@ -105,6 +131,10 @@ def mask_specifics(text: str, names: list[str]) -> str:
     for name in sorted(names, key=len, reverse=True):
         if name:
             text = re.sub(rf"\b{re.escape(name)}\b", "a competitor", text, flags=re.IGNORECASE)
-    for placeholder, pattern in _DATES.items():
-        text = pattern.sub(placeholder, text)
+    for placeholder, pattern in _DATES:
+        text = pattern.sub(functools.partial(_date_or_asked, placeholder), text)
     return _NUMBER.sub("some", text)
+
+
+def _date_or_asked(placeholder: str, match: re.Match[str]) -> str:
+    return match.group() if _asks(match.string, match) else placeholder

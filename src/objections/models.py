@@ -106,7 +106,8 @@ class AssetMatch:
     score: float
     # For partial coverage: the buyers' concerns (their sentences) no passage of it answers.
     missing: list[str] = field(default_factory=list)
-    # About the theme (`assets.on_topic`), so worth linking; a near miss in score may not be.
+    # About the theme (`assets.is_about`, whatever its type), so worth linking; a near miss in
+    # score may not be.
     on_topic: bool = False
 
 

@@ -100,11 +100,12 @@ def ranked_themes(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def top_asset(theme: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The asset to send for a covered or partial theme; None for a gap."""
+    """The asset to send for a covered or partial theme (listed first: the one the coverage was
+    judged on, though a blog post may outscore it); None for a gap."""
     assets = theme.get("assets") or []
     if theme.get("coverage") in ("covered", "partial") and assets:
-        best: Mapping[str, Any] = max(assets, key=lambda a: a.get("score") or 0)
-        return best
+        first: Mapping[str, Any] = assets[0]
+        return first
     return None
 
 
@@ -339,8 +340,8 @@ def format_table(doc: Mapping[str, Any], top: int | None = None, width: int = 10
 
 def _csv_row(theme: Mapping[str, Any]) -> dict[str, Any]:
     row = {name: theme.get(name) for name in CSV_FIELDS[:14]}
-    assets = sorted(theme.get("assets") or [], key=lambda a: -(a.get("score") or 0))
-    best = assets[0] if assets else {}
+    assets = theme.get("assets") or []
+    best = assets[0] if assets else {}  # the judged asset leads (see top_asset)
     row.update(
         keywords="; ".join(theme.get("keywords") or []),
         competitors="; ".join(theme.get("competitors") or []),
