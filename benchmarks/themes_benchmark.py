@@ -83,6 +83,7 @@ class Labelled:
         self.calls = [g.call_id for g in items]
         self.categories = [str(g.category) for g in items]
         self.themes = [str(g.theme) for g in items]
+        self.turns = [g.turn for g in items]
         self.competitors = self.gold.company.competitors
 
 
@@ -98,6 +99,7 @@ def objections_for(
     categories: list[str],
     names: list[str],
     exact_names: bool = False,
+    turns: list[int] | None = None,
 ) -> list[Any]:
     """Objections as the pipeline makes them, competitors named included. `exact_names` finds
     only the names as written (the synthetic workload spells them right), which is much faster
@@ -108,7 +110,9 @@ def objections_for(
     spelled = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
     out = []
     for n, (text, call, category) in enumerate(zip(texts, calls, categories, strict=True)):
-        objection = Objection(Sentence(call, n, "Buyer", "buyer", 0.0, 0.0, text), category, 1.0)
+        turn = turns[n] if turns else 0
+        sentence = Sentence(call, n, "Buyer", "buyer", 0.0, 0.0, text, turn=turn)
+        objection = Objection(sentence, category, 1.0)
         objection.competitors = (
             list(dict.fromkeys(spelled.findall(text)))
             if exact_names
@@ -217,7 +221,13 @@ def label_rows(data: Labelled, themes: list[Any]) -> list[dict[str, Any]]:
 
 
 def labelled_rows(root: Path, embedder: Any, skip_bertopic: bool) -> list[dict[str, Any]]:
-    from objections.detect import ClassifierDetector, cache_dir, category_training, load_corpus
+    from objections.detect import (
+        ClassifierDetector,
+        cache_dir,
+        carry_follow_ups,
+        category_training,
+        load_corpus,
+    )
     from objections.encoder import TunedEncoder
     from objections.models import Sentence
 
@@ -234,7 +244,15 @@ def labelled_rows(root: Path, embedder: Any, skip_bertopic: bool) -> list[dict[s
     )  # fmt: skip
     sentences = [Sentence(c, n, "Buyer", "buyer", 0.0, 0.0, t)
                  for n, (c, t) in enumerate(zip(data.calls, data.texts, strict=True))]  # fmt: skip
-    _, predicted = detector.probabilities(sentences, raw)
+    classified = detector.classify(sentences, raw)
+    # As the pipeline does: a short follow-up the model doubts takes the category of the
+    # objection it continues.
+    carried = objections_for(data.texts, data.calls, [c for c, _ in classified], data.competitors,
+                             turns=data.turns)  # fmt: skip
+    for objection, (_, sure) in zip(carried, classified, strict=True):
+        objection.category_confidence = sure
+    carry_follow_ups(carried)
+    predicted = [o.category for o in carried]
     accuracy = np.mean([p == g for p, g in zip(predicted, data.categories, strict=True)])
     runs: dict[str, Callable[[], tuple[list[str], int, Clock]]] = {
         "ours, gold categories": lambda: ours(

@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from objections.detect import (
     KeywordDetector,
     Linear,
+    carry_follow_ups,
     find_competitors,
     keyword_category,
     load_corpus,
@@ -18,7 +19,7 @@ from objections.detect import (
     mask_competitors,
     save_models,
 )
-from objections.models import CATEGORIES, Sentence
+from objections.models import CATEGORIES, Objection, Sentence
 
 
 @pytest.mark.parametrize(
@@ -149,3 +150,28 @@ def test_cached_models_predict_exactly_like_sklearn(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded[1].predict_proba(x), multi.predict_proba(x), atol=1e-9)
     assert loaded[1].predict(x) == list(multi.predict(x))
     assert load_models(tmp_path / "missing.npz") is None
+
+
+def follow_up_objections(*said: tuple[str, int, str, str, float]) -> list[Objection]:
+    """(call, buyer turn, text, category the model gave, its probability) per objection."""
+    return [
+        Objection(
+            Sentence(call, n, "B", "buyer", 0, 0, text, turn=turn), category, 0.9, [], None, p
+        )
+        for n, (call, turn, text, category, p) in enumerate(said)
+    ]
+
+
+def test_a_short_follow_up_the_model_doubts_takes_the_category_it_continues() -> None:
+    long_aside = "And separately the seat price is more than we pay for everything else, " * 2
+    found = follow_up_objections(
+        ("C-1", 0, "Our payroll export broke twice with the last vendor.", "integration", 0.8),
+        ("C-1", 1, "That would be the only way I'd believe it.", "security", 0.37),  # after the rep
+        ("C-1", 1, long_aside, "price", 0.4),  # long: it says enough to judge for itself
+        ("C-1", 2, "And the contract is too long.", "contract", 0.9),  # short, but said plainly
+        ("C-1", 4, "Not sure I buy any of it.", "need", 0.37),  # a buyer turn in between
+        ("C-2", 5, "We're fine as we are.", "proof", 0.3),  # another call
+    )
+    carry_follow_ups(found)
+    categories = [o.category for o in found]
+    assert categories == ["integration", "integration", "price", "contract", "need", "proof"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fakes import (
     PRICE,
@@ -19,6 +20,7 @@ from fakes import (
 from objections.config import CompanyConfig, Config
 from objections.detect import KeywordDetector
 from objections.errors import NothingToDo
+from objections.models import Objection, Sentence
 from objections.pipeline import Components, Pipeline, RunOptions
 from objections.store import Store
 
@@ -156,3 +158,31 @@ def test_guessed_roles_are_shown(tmp_path: Path) -> None:
     pipeline = Pipeline(Config(), Store(tmp_path / "s.db"), parts, log=messages.append)
     run(pipeline, [folder], tmp_path / "out")
     assert any(m.startswith("roles: call: rep Alex; buyer Sam (heuristic") for m in messages)
+
+
+class DoubtingDetector(KeywordDetector):
+    """The keyword detector, plus one short follow-up it reads as proof with little confidence."""
+
+    FOLLOW_UP = "That would be the only way I'd believe it."
+
+    def detect(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Objection]:
+        found = super().detect(sentences, vectors)
+        follow = [s for s in sentences if s.text == self.FOLLOW_UP]
+        return found + [Objection(s, "proof", 0.9, category_confidence=0.3) for s in follow]
+
+
+def test_a_doubted_short_follow_up_takes_the_category_of_the_objection_before(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    write_transcript_call(
+        folder / "F-1.json", "F-1", "2026-11-02", [PRICE[0], DoubtingDetector.FOLLOW_UP]
+    )
+    parts = Components(embedder=CountingEmbedder(), detector=DoubtingDetector())
+    pipeline = Pipeline(Config(), Store(tmp_path / "s.db"), parts)
+    run(pipeline, [folder], tmp_path / "out")
+    rows = [json.loads(line) for line in (tmp_path / "out" / "objections.jsonl").open()]
+    by_text = {r["text"]: r["category"] for r in rows}
+    assert by_text[PRICE[0]] == "price"
+    assert by_text[DoubtingDetector.FOLLOW_UP] == "price"

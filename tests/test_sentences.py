@@ -157,3 +157,22 @@ def test_indexes_run_across_the_whole_call_and_empty_turns_add_nothing() -> None
     sentences = call_sentences(call)
     assert [(s.index, s.text) for s in sentences] == [(0, "One."), (1, "Two."), (2, "Three.")]
     assert [s.start for s in sentences] == sorted(s.start for s in sentences)
+
+
+def test_turns_count_each_side_separately_and_segments_stay_one_turn() -> None:
+    call = make_call(
+        Turn("Rep", 0.0, 2.0, "What do you use today?", role="rep"),
+        Turn("Ana", 2.0, 3.0, "Spreadsheets.", role="buyer"),
+        Turn("Ana", 3.0, 4.0, "Too pricey anyway.", role="buyer"),  # a second ASR segment
+        Turn("Bo", 4.0, 5.0, "Agreed.", role="buyer"),  # another buyer, same side
+        Turn("Rep", 5.0, 6.0, "Fair.", role="rep"),
+        Turn("Ana", 6.0, 7.0, "So what then?", role="buyer"),
+    )
+    assert [(s.text, s.turn) for s in call_sentences(call)] == [
+        ("What do you use today?", 0),
+        ("Spreadsheets.", 0),
+        ("Too pricey anyway.", 0),
+        ("Agreed.", 0),
+        ("Fair.", 1),
+        ("So what then?", 1),
+    ]

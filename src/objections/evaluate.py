@@ -19,7 +19,12 @@ import numpy as np
 from objections import assets as assets_stage
 from objections.briefs import brief_type
 from objections.config import CompanyConfig, Config
-from objections.detect import ClassifierDetector, KeywordDetector, find_competitors
+from objections.detect import (
+    ClassifierDetector,
+    KeywordDetector,
+    carry_follow_ups,
+    find_competitors,
+)
 from objections.embed import mask_specifics
 from objections.models import CATEGORIES, Call, Objection, Sentence, Theme
 from objections.pipeline import Pipeline, RunOptions, RunResult
@@ -71,19 +76,30 @@ class GoldSentence:
     role: str
     category: str | None
     theme: str | None
+    turn: int = 0  # as Sentence.turn: the turns of its side before it
 
 
 def gold_sentences(path: Path) -> list[GoldSentence]:
     doc = json.loads(path.read_text(encoding="utf-8"))
     roles = doc.get("speakers", {})
     out = []
+    turn_of = {True: -1, False: -1}
+    speaking: bool | None = None
     for turn in doc["turns"]:
+        role = roles.get(turn["speaker"], "buyer")
+        if (role == "rep") != speaking:
+            speaking = role == "rep"
+            turn_of[speaking] += 1
         for s in turn.get("sentences", []):
             label = s.get("label") or {}
-            role = roles.get(turn["speaker"], "buyer")
             out.append(
                 GoldSentence(
-                    doc["call_id"], s["text"], role, label.get("category"), label.get("theme")
+                    doc["call_id"],
+                    s["text"],
+                    role,
+                    label.get("category"),
+                    label.get("theme"),
+                    turn_of[role == "rep"],
                 )
             )
     return out
@@ -175,15 +191,20 @@ def theme_scores(
 
     items = [g for g in gold if g.theme]
     sentences = [
-        Sentence(g.call_id, n, "Buyer", "buyer", 0.0, 0.0, g.text) for n, g in enumerate(items)
+        Sentence(g.call_id, n, "Buyer", "buyer", 0.0, 0.0, g.text, turn=g.turn)
+        for n, g in enumerate(items)
     ]
     detector = pipeline.detector
     vectors = pipeline.embed([s.text for s in sentences])
     if isinstance(detector, ClassifierDetector):
-        _, categories = detector.probabilities(sentences, vectors)
+        classified = detector.classify(sentences, vectors)
     else:
-        categories = [g.category or "need" for g in items]
-    objections = [Objection(s, str(c), 1.0) for s, c in zip(sentences, categories, strict=True)]
+        classified = [(g.category or "need", 1.0) for g in items]
+    objections = [
+        Objection(s, c, 1.0, category_confidence=sure)
+        for s, (c, sure) in zip(sentences, classified, strict=True)
+    ]
+    carry_follow_ups(objections)  # as the pipeline does after detection
     names = config.company.competitors
     masked = pipeline.embed([mask_specifics(s.text, names) for s in sentences])
     themes, other = build_themes(objections, masked, config.themes)

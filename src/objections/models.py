@@ -69,6 +69,9 @@ class Sentence:
     text: str
     # The previous turn by another speaker: the context a buyer is reacting to.
     context: str = ""
+    # How many turns of its side (the buyers', or the reps') came before it in the call: a
+    # buyer's reply to the rep's answer is one buyer turn later.
+    turn: int = 0
 
 
 @dataclass
@@ -78,6 +81,8 @@ class Objection:
     confidence: float
     competitors: list[str] = field(default_factory=list)
     theme_id: str | None = None
+    # The category model's probability for `category` (1.0 when a rule or a label set it).
+    category_confidence: float = 1.0
 
 
 @dataclass

@@ -24,6 +24,7 @@ from objections.detect import (
     Detector,
     Example,
     cache_dir,
+    carry_follow_ups,
     category_training,
     find_competitors,
     load_corpus,
@@ -374,6 +375,7 @@ class Pipeline:
         owners = [self.calls[s.call_id].sha256 for s in buyer]
         vectors = self.embed([s.text for s in buyer], owners)
         objections = self.detector.detect(buyer, vectors)
+        carry_follow_ups(objections)
         if isinstance(self.detector, ClassifierDetector):
             # Its category model embedded objections again, competitor names masked: linked to
             # their calls, so `objections forget` finds those vectors too.

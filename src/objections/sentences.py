@@ -42,7 +42,16 @@ def call_sentences(call: Call) -> list[Sentence]:
     sentences: list[Sentence] = []
     context = ""
     previous = None
+    # Per side (the rep's or the buyers'), its current turn: a side's turn runs until the other
+    # side speaks (speech recognition splits one turn into many segments; two buyers in a row
+    # are one turn of the buyers').
+    turn_of = {True: -1, False: -1}
+    speaking: bool | None = None  # whether the rep's side has the floor
     for turn in call.turns:
+        is_rep = turn.role == "rep"
+        if is_rep != speaking:
+            speaking = is_rep
+            turn_of[is_rep] += 1
         # A speaker reacts to the last turn of someone else, even across their own turns.
         if previous is not None and previous.speaker != turn.speaker:
             context = previous.text
@@ -63,6 +72,7 @@ def call_sentences(call: Call) -> list[Sentence]:
                     end=round(turn.start + offset * share, 2),
                     text=text,
                     context=context,
+                    turn=turn_of[is_rep],
                 )
             )
         previous = turn
