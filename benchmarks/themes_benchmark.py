@@ -84,6 +84,7 @@ class Labelled:
         self.categories = [str(g.category) for g in items]
         self.themes = [str(g.theme) for g in items]
         self.turns = [g.turn for g in items]
+        self.contexts = [g.context for g in items]
         self.competitors = self.gold.company.competitors
 
 
@@ -242,8 +243,10 @@ def labelled_rows(root: Path, embedder: Any, skip_bertopic: bool) -> list[dict[s
         embed, embedder.id, competitors=data.competitors, corpus=corpus,
         category=(tuned.embed, tuned.id),
     )  # fmt: skip
-    sentences = [Sentence(c, n, "Buyer", "buyer", 0.0, 0.0, t)
-                 for n, (c, t) in enumerate(zip(data.calls, data.texts, strict=True))]  # fmt: skip
+    # With the turn each answers, as the pipeline categorises them.
+    sentences = [Sentence(c, n, "Buyer", "buyer", 0.0, 0.0, t, x)
+                 for n, (c, t, x) in enumerate(zip(data.calls, data.texts, data.contexts,
+                                                   strict=True))]  # fmt: skip
     classified = detector.classify(sentences, raw)
     # As the pipeline does: a short follow-up the model doubts takes the category of the
     # objection it continues.

@@ -203,3 +203,31 @@ def test_evaluate_still_reports_every_figure(tmp_path, labelled) -> None:
     assert {"keyword_baseline", "themes", "assets", "trends", "roles_heuristic_accuracy"} <= (
         scores.keys()
     )
+
+
+def test_theme_scores_split_competitor_objections_by_the_name_as_the_pipeline_does(
+    tmp_path: Path,
+) -> None:
+    from objections.evaluate import theme_scores
+
+    said = {
+        "rivalsoft-lock-in": [
+            "We signed a three year deal with Rivalsoft last spring.",
+            "Rivalsoft is already wired into everything we do.",
+            "Our team knows Rivalsoft inside out.",
+        ],
+        "otherly-cheaper": [
+            "Otherly quoted us half of what you charge.",
+            "Honestly Otherly does the same thing for less.",
+            "Otherly gave us a discount to stay.",
+        ],
+    }
+    gold = [
+        GoldSentence("C-1", text, "buyer", "competitor", theme)
+        for theme, texts in said.items()
+        for text in texts
+    ]
+    pipeline = make_pipeline(tmp_path, {})
+    config = Config(company=CompanyConfig(name="Acme", competitors=["Rivalsoft", "Otherly"]))
+    scores, _ = theme_scores(pipeline, gold, config)
+    assert scores["ari"] == 1.0

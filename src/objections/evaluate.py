@@ -24,6 +24,7 @@ from objections.detect import (
     KeywordDetector,
     carry_follow_ups,
     find_competitors,
+    labelled_sentences,
 )
 from objections.embed import mask_specifics
 from objections.models import CATEGORIES, Call, Objection, Sentence, Theme
@@ -77,32 +78,24 @@ class GoldSentence:
     category: str | None
     theme: str | None
     turn: int = 0  # as Sentence.turn: the turns of its side before it
+    context: str = ""  # as Sentence.context: the other side's turn it answers
 
 
 def gold_sentences(path: Path) -> list[GoldSentence]:
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    roles = doc.get("speakers", {})
-    out = []
-    turn_of = {True: -1, False: -1}
-    speaking: bool | None = None
-    for turn in doc["turns"]:
-        role = roles.get(turn["speaker"], "buyer")
-        if (role == "rep") != speaking:
-            speaking = role == "rep"
-            turn_of[speaking] += 1
-        for s in turn.get("sentences", []):
-            label = s.get("label") or {}
-            out.append(
-                GoldSentence(
-                    doc["call_id"],
-                    s["text"],
-                    role,
-                    label.get("category"),
-                    label.get("theme"),
-                    turn_of[role == "rep"],
-                )
-            )
-    return out
+    """The call's sentences as the pipeline splits them, with their labels."""
+    call_id = json.loads(path.read_text(encoding="utf-8"))["call_id"]
+    return [
+        GoldSentence(
+            call_id,
+            s.text,
+            s.role,
+            label.get("category"),
+            label.get("theme"),
+            s.turn,
+            s.context,
+        )
+        for s, label in labelled_sentences(path)
+    ]
 
 
 def _words(text: str) -> set[str]:
@@ -191,7 +184,7 @@ def theme_scores(
 
     items = [g for g in gold if g.theme]
     sentences = [
-        Sentence(g.call_id, n, "Buyer", "buyer", 0.0, 0.0, g.text, turn=g.turn)
+        Sentence(g.call_id, n, "Buyer", "buyer", 0.0, 0.0, g.text, g.context, g.turn)
         for n, g in enumerate(items)
     ]
     detector = pipeline.detector
@@ -200,12 +193,14 @@ def theme_scores(
         classified = detector.classify(sentences, vectors)
     else:
         classified = [(g.category or "need", 1.0) for g in items]
+    names = config.company.competitors
+    # As the pipeline makes them: the competitors named (competitor themes split by them) and
+    # short follow-ups carried.
     objections = [
-        Objection(s, c, 1.0, category_confidence=sure)
+        Objection(s, c, 1.0, find_competitors(s.text, names), category_confidence=sure)
         for s, (c, sure) in zip(sentences, classified, strict=True)
     ]
-    carry_follow_ups(objections)  # as the pipeline does after detection
-    names = config.company.competitors
+    carry_follow_ups(objections)
     masked = pipeline.embed([mask_specifics(s.text, names) for s in sentences])
     themes, other = build_themes(objections, masked, config.themes)
     predicted = [o.theme_id or f"other-{n}" for n, o in enumerate(objections)]
