@@ -83,8 +83,7 @@ class Labelled:
         self.calls = [g.call_id for g in items]
         self.categories = [str(g.category) for g in items]
         self.themes = [str(g.theme) for g in items]
-        self.turns = [g.turn for g in items]
-        self.contexts = [g.context for g in items]
+        self.items = items
         self.competitors = self.gold.company.competitors
 
 
@@ -100,7 +99,6 @@ def objections_for(
     categories: list[str],
     names: list[str],
     exact_names: bool = False,
-    turns: list[int] | None = None,
 ) -> list[Any]:
     """Objections as the pipeline makes them, competitors named included. `exact_names` finds
     only the names as written (the synthetic workload spells them right), which is much faster
@@ -111,9 +109,7 @@ def objections_for(
     spelled = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
     out = []
     for n, (text, call, category) in enumerate(zip(texts, calls, categories, strict=True)):
-        turn = turns[n] if turns else 0
-        sentence = Sentence(call, n, "Buyer", "buyer", 0.0, 0.0, text, turn=turn)
-        objection = Objection(sentence, category, 1.0)
+        objection = Objection(Sentence(call, n, "Buyer", "buyer", 0.0, 0.0, text), category, 1.0)
         objection.competitors = (
             list(dict.fromkeys(spelled.findall(text)))
             if exact_names
@@ -222,15 +218,9 @@ def label_rows(data: Labelled, themes: list[Any]) -> list[dict[str, Any]]:
 
 
 def labelled_rows(root: Path, embedder: Any, skip_bertopic: bool) -> list[dict[str, Any]]:
-    from objections.detect import (
-        ClassifierDetector,
-        cache_dir,
-        carry_follow_ups,
-        category_training,
-        load_corpus,
-    )
+    from objections.detect import ClassifierDetector, cache_dir, category_training, load_corpus
     from objections.encoder import TunedEncoder
-    from objections.models import Sentence
+    from objections.evaluate import categorised
 
     data = Labelled(root)
     embed = embedder.embed
@@ -243,19 +233,8 @@ def labelled_rows(root: Path, embedder: Any, skip_bertopic: bool) -> list[dict[s
         embed, embedder.id, competitors=data.competitors, corpus=corpus,
         category=(tuned.embed, tuned.id),
     )  # fmt: skip
-    # With the turn each answers, as the pipeline categorises them.
-    sentences = [Sentence(c, n, "Buyer", "buyer", 0.0, 0.0, t, x)
-                 for n, (c, t, x) in enumerate(zip(data.calls, data.texts, data.contexts,
-                                                   strict=True))]  # fmt: skip
-    classified = detector.classify(sentences, raw)
-    # As the pipeline does: a short follow-up the model doubts takes the category of the
-    # objection it continues.
-    carried = objections_for(data.texts, data.calls, [c for c, _ in classified], data.competitors,
-                             turns=data.turns)  # fmt: skip
-    for objection, (_, sure) in zip(carried, classified, strict=True):
-        objection.category_confidence = sure
-    carry_follow_ups(carried)
-    predicted = [o.category for o in carried]
+    # As `objections eval` and the pipeline categorise them.
+    predicted = [o.category for o in categorised(detector, data.items, raw, data.competitors)]
     accuracy = np.mean([p == g for p, g in zip(predicted, data.categories, strict=True)])
     runs: dict[str, Callable[[], tuple[list[str], int, Clock]]] = {
         "ours, gold categories": lambda: ours(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from typing import Any, Protocol
@@ -108,12 +107,18 @@ _ASKED = re.compile(r"\s+(?:I|we|you)\b")
 
 def date_spans(text: str) -> list[tuple[int, int]]:
     """Where `text` names a holiday, month or weekday (what `mask_specifics` masks)."""
-    spans: list[tuple[int, int]] = []
-    for _, pattern in _DATES:
+    return [(start, end) for start, end, _ in _dates(text)]
+
+
+def _dates(text: str) -> list[tuple[int, int, str]]:
+    """Each date's span and placeholder, in text order; a month inside a holiday is the
+    holiday's."""
+    found: list[tuple[int, int, str]] = []
+    for placeholder, pattern in _DATES:
         for m in pattern.finditer(text):
-            if not any(a < m.end() and m.start() < b for a, b in spans) and not _asks(text, m):
-                spans.append(m.span())
-    return sorted(spans)
+            if not any(a < m.end() and m.start() < b for a, b, _ in found) and not _asks(text, m):
+                found.append((m.start(), m.end(), placeholder))
+    return sorted(found)
 
 
 def _asks(text: str, match: re.Match[str]) -> bool:
@@ -131,10 +136,6 @@ def mask_specifics(text: str, names: list[str]) -> str:
     for name in sorted(names, key=len, reverse=True):
         if name:
             text = re.sub(rf"\b{re.escape(name)}\b", "a competitor", text, flags=re.IGNORECASE)
-    for placeholder, pattern in _DATES:
-        text = pattern.sub(functools.partial(_date_or_asked, placeholder), text)
+    for start, end, placeholder in reversed(_dates(text)):
+        text = text[:start] + placeholder + text[end:]
     return _NUMBER.sub("some", text)
-
-
-def _date_or_asked(placeholder: str, match: re.Match[str]) -> str:
-    return match.group() if _asks(match.string, match) else placeholder

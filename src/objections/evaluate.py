@@ -21,6 +21,7 @@ from objections.briefs import brief_type
 from objections.config import CompanyConfig, Config
 from objections.detect import (
     ClassifierDetector,
+    Detector,
     KeywordDetector,
     carry_follow_ups,
     find_competitors,
@@ -83,10 +84,9 @@ class GoldSentence:
 
 def gold_sentences(path: Path) -> list[GoldSentence]:
     """The call's sentences as the pipeline splits them, with their labels."""
-    call_id = json.loads(path.read_text(encoding="utf-8"))["call_id"]
     return [
         GoldSentence(
-            call_id,
+            s.call_id,
             s.text,
             s.role,
             label.get("category"),
@@ -176,6 +176,29 @@ def detection_scores(
     }
 
 
+def categorised(
+    detector: Detector, items: list[GoldSentence], vectors: np.ndarray, names: list[str]
+) -> list[Objection]:
+    """Gold objection sentences (in call order, `vectors` row-aligned) as the pipeline would
+    make them objections: categorised with the turn each answers (the gold category when the
+    detector has no category model), the competitors they name found, short follow-ups
+    carried."""
+    sentences = [
+        Sentence(g.call_id, n, "Buyer", "buyer", 0.0, 0.0, g.text, g.context, g.turn)
+        for n, g in enumerate(items)
+    ]
+    if isinstance(detector, ClassifierDetector):
+        classified = detector.classify(sentences, vectors)
+    else:
+        classified = [(g.category or "need", 1.0) for g in items]
+    objections = [
+        Objection(s, c, 1.0, find_competitors(s.text, names), category_confidence=sure)
+        for s, (c, sure) in zip(sentences, classified, strict=True)
+    ]
+    carry_follow_ups(objections)
+    return objections
+
+
 def theme_scores(
     pipeline: Pipeline, gold: list[GoldSentence], config: Config
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -183,24 +206,10 @@ def theme_scores(
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     items = [g for g in gold if g.theme]
-    sentences = [
-        Sentence(g.call_id, n, "Buyer", "buyer", 0.0, 0.0, g.text, g.context, g.turn)
-        for n, g in enumerate(items)
-    ]
-    detector = pipeline.detector
-    vectors = pipeline.embed([s.text for s in sentences])
-    if isinstance(detector, ClassifierDetector):
-        classified = detector.classify(sentences, vectors)
-    else:
-        classified = [(g.category or "need", 1.0) for g in items]
     names = config.company.competitors
-    # As the pipeline makes them: the competitors named (competitor themes split by them) and
-    # short follow-ups carried.
-    objections = [
-        Objection(s, c, 1.0, find_competitors(s.text, names), category_confidence=sure)
-        for s, (c, sure) in zip(sentences, classified, strict=True)
-    ]
-    carry_follow_ups(objections)
+    vectors = pipeline.embed([g.text for g in items])
+    objections = categorised(pipeline.detector, items, vectors, names)
+    sentences = [o.sentence for o in objections]
     masked = pipeline.embed([mask_specifics(s.text, names) for s in sentences])
     themes, other = build_themes(objections, masked, config.themes)
     predicted = [o.theme_id or f"other-{n}" for n, o in enumerate(objections)]
