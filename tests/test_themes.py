@@ -414,3 +414,39 @@ def test_names_numbers_and_dates_are_masked_before_embedding() -> None:
     assert mask_specifics("Not by Black Friday or the Fourth of July.", []) == (
         "Not by the holidays or the holidays."
     )
+
+
+def with_follow_up(
+    text: str, category: str, call: str, turn: int
+) -> tuple[list[Objection], np.ndarray]:
+    """Two price concerns of six objections each, and one more objection right after the first
+    seat objection in call-0's order (index 1), its vector near no theme."""
+    objections, vectors, _ = make({"seats": ("price", 6), "fees": ("price", 6)}, noise=0.05)
+    sentence = Sentence(call, 1, "Buyer", "buyer", 0.5, 0.9, text, turn=turn)
+    objections.append(Objection(sentence, category, 0.9))
+    away = -unit(vectors.mean(axis=0, keepdims=True))
+    return objections, np.vstack([vectors, away]).astype(np.float32)
+
+
+def test_an_unplaced_short_follow_up_joins_the_theme_it_continues() -> None:
+    """ "That's the only way I'd believe it." is close to no theme by meaning; said right after a
+    seat-price objection, in the same turn, it belongs with it."""
+    said = "That's the only way I'd believe it."
+    objections, vectors = with_follow_up(said, "price", "call-0", 0)
+    themes, other = build_themes(objections, vectors, ThemesConfig())
+    follow_up, lead = objections[-1], objections[0]
+    assert len(themes) == 2 and other == []
+    assert follow_up.theme_id == lead.theme_id is not None
+
+
+def test_a_follow_up_of_another_call_category_or_length_stays_other() -> None:
+    cases = [
+        ("That's the only way I'd believe it.", "price", "call-9", 0),  # nothing before it
+        ("That's the only way I'd believe it.", "security", "call-0", 0),  # another category
+        ("That's the only way I'd believe it.", "price", "call-0", 3),  # turns later
+        (" ".join(["word"] * 17), "price", "call-0", 0),  # long enough to stand alone
+    ]
+    for case in cases:
+        objections, vectors = with_follow_up(*case)
+        _, other = build_themes(objections, vectors, ThemesConfig())
+        assert other == [objections[-1]], case

@@ -214,17 +214,24 @@ def carry_follow_ups(objections: list[Objection]) -> None:
     the same turn or in the buyers' next one after the rep's reply ("That would be the only way
     I'd believe it.", security at 0.37), takes that objection's category: a follow-up returns to
     the same concern."""
-    ordered = sorted(objections, key=lambda o: (o.sentence.call_id, o.sentence.index))
-    for before, after in itertools.pairwise(ordered):
-        same_call = before.sentence.call_id == after.sentence.call_id
-        if (
-            same_call
-            and is_buyer(after.sentence)
-            and after.sentence.turn - before.sentence.turn <= 1
-            and len(after.sentence.text.split()) <= FOLLOW_UP_WORDS
-            and after.category_confidence < FOLLOW_UP_DOUBT
-        ):
+    for before, after in follow_ups(objections):
+        if after.category_confidence < FOLLOW_UP_DOUBT:
             after.category = before.category
+
+
+def follow_ups(objections: list[Objection]) -> list[tuple[Objection, Objection]]:
+    """(objection, the short objection right after it that may continue it), in call order: the
+    next objection of the call, at most FOLLOW_UP_WORDS long, in the same buyer turn or in the
+    buyers' next turn after the rep's reply."""
+    ordered = sorted(objections, key=lambda o: (o.sentence.call_id, o.sentence.index))
+    return [
+        (before, after)
+        for before, after in itertools.pairwise(ordered)
+        if before.sentence.call_id == after.sentence.call_id
+        and is_buyer(after.sentence)
+        and after.sentence.turn - before.sentence.turn <= 1
+        and len(after.sentence.text.split()) <= FOLLOW_UP_WORDS
+    ]
 
 
 class KeywordDetector:

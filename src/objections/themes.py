@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from objections.config import ThemesConfig
+from objections.detect import follow_ups
 from objections.labels import describe
 from objections.models import Objection, Theme
 
@@ -49,6 +50,7 @@ def build_themes(
             clusters, noise = split_category(vectors[subset], config)
             groups.extend([[subset[i] for i in c] for c in clusters])
             other.extend(subset[i] for i in noise)
+    other = join_follow_ups(objections, groups, other)
     themes = [_theme(objections, vectors, g) for g in groups]
     describe(themes, config, people)
     assign_ids(themes, previous or [], config.match_threshold)
@@ -56,6 +58,24 @@ def build_themes(
         for objection in theme.objections:
             objection.theme_id = theme.id
     return themes, [objections[i] for i in other]
+
+
+def join_follow_ups(
+    objections: list[Objection], groups: list[list[int]], other: list[int]
+) -> list[int]:
+    """Each unclustered short follow-up ("That would be the only way I'd believe it.") joins
+    the theme of the objection it continues, when they share the category: it has too few words
+    of its own to place by meaning. Returns the rows still in no theme."""
+    row = {id(o): i for i, o in enumerate(objections)}
+    group_of = {i: g for g in groups for i in g}
+    left = set(other)
+    for before, after in follow_ups(objections):  # in call order: a chain follows its head
+        i, lead = row[id(after)], row[id(before)]
+        if i in left and lead in group_of and before.category == after.category:
+            group_of[lead].append(i)
+            group_of[i] = group_of[lead]
+            left.discard(i)
+    return [i for i in other if i in left]
 
 
 def by_competitor(
