@@ -160,6 +160,20 @@ def test_guessed_roles_are_shown(tmp_path: Path) -> None:
     assert any(m.startswith("roles: call: rep Alex; buyer Sam (heuristic") for m in messages)
 
 
+def test_why_the_gpu_sits_idle_is_said_once_when_calls_are_transcribed(
+    calls_dir: Path, tmp_path: Path
+) -> None:
+    messages: list[str] = []
+    transcriber, embedder = ScriptTranscriber(AUDIO_SCRIPTS), CountingEmbedder()
+    transcriber.notice = "transcribing on the CPU: Whisper cannot use the GPU (no cuBLAS 12)"
+    parts = Components(transcriber=transcriber, embedder=embedder, detector=KeywordDetector())
+    pipeline = Pipeline(Config(), Store(tmp_path / "s.db"), parts, log=messages.append)
+    run(pipeline, [calls_dir], tmp_path / "out")
+    assert messages.count(transcriber.notice) == 1
+    run(pipeline, [calls_dir], tmp_path / "out")  # nothing left to transcribe: nothing said
+    assert messages.count(transcriber.notice) == 1
+
+
 class DoubtingDetector(KeywordDetector):
     """The keyword detector, plus one short follow-up it reads as proof with little confidence."""
 

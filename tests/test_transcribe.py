@@ -5,6 +5,7 @@ the stdlib `wave` module); nothing here loads Whisper."""
 from __future__ import annotations
 
 import itertools
+import sys
 import wave
 from pathlib import Path
 from types import SimpleNamespace
@@ -487,6 +488,7 @@ def test_on_a_gpu_the_larger_model_runs_when_it_is_on_this_machine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(transcribe_module, "_cuda_available", lambda: True)
+    monkeypatch.setattr(transcribe_module, "gpu_problem", lambda model: None)
     local = tmp_path / "whisper-small-ct2"
     local.mkdir()
     assert choose_model(TranscribeConfig(cuda_model=str(local))) == (str(local), "cuda")
@@ -500,6 +502,57 @@ def test_on_a_gpu_the_larger_model_runs_when_it_is_on_this_machine(
     assert gpu.id.startswith(f"faster-whisper:{local}:")  # stored transcripts name the model
     monkeypatch.setattr(transcribe_module, "_cuda_available", lambda: False)
     assert choose_model(TranscribeConfig(cuda_model=str(local))) == ("tiny.en", "cpu")
+
+
+def test_auto_stays_on_the_cpu_where_whisper_cannot_use_the_gpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CTranslate2 4.x counts a GPU beside CUDA 13 and fails at the first decode (it loads
+    cuBLAS 12): "auto" must not send every call there to fail."""
+    missing = "Library libcublas.so.12 is not found or cannot be loaded"
+    monkeypatch.setattr(transcribe_module, "_cuda_available", lambda: True)
+    monkeypatch.setattr(transcribe_module, "gpu_problem", lambda model: missing)
+    local = tmp_path / "whisper-small-ct2"
+    local.mkdir()
+    assert choose_model(TranscribeConfig(cuda_model=str(local))) == ("tiny.en", "cpu")
+    transcriber = WhisperTranscriber(TranscribeConfig(cuda_model=str(local)))
+    assert transcriber.device == "cpu" and missing in transcriber.notice
+    assert transcriber.id.startswith("faster-whisper:tiny.en:")
+    # Asked for by name, the GPU is tried (and its error is the user's to see).
+    assert choose_model(TranscribeConfig(device="cuda", cuda_model="")) == ("tiny.en", "cuda")
+    assert WhisperTranscriber(TranscribeConfig(device="cpu")).notice == ""
+
+
+def test_the_gpu_check_encodes_on_the_gpu_and_reports_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    encoded: list[tuple[int, ...]] = []
+    libraries = {"cublas": False}
+
+    class Whisper:
+        n_mels = 80
+
+        def __init__(self, path: str, device: str) -> None:
+            assert device == "cuda" and Path(path).is_dir()  # the bundled model, resolved
+
+        def encode(self, features: np.ndarray) -> None:
+            encoded.append(features.shape)
+            if not libraries["cublas"]:
+                raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded\nat")
+
+    fake = SimpleNamespace(
+        models=SimpleNamespace(Whisper=Whisper), StorageView=SimpleNamespace(from_array=np.asarray)
+    )
+    monkeypatch.setitem(sys.modules, "ctranslate2", fake)
+    for found, expected in [
+        (False, "Library libcublas.so.12 is not found or cannot be loaded"),
+        (True, None),
+    ]:
+        libraries["cublas"] = found
+        transcribe_module.gpu_problem.cache_clear()
+        assert transcribe_module.gpu_problem("tiny.en") == expected
+    transcribe_module.gpu_problem.cache_clear()
+    assert encoded == [(1, 80, 3000)] * 2
 
 
 def test_batches_are_wider_on_a_gpu() -> None:

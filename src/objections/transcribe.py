@@ -32,6 +32,7 @@ How a call is decoded (each choice measured with benchmarks/transcribe_speed.py 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -128,10 +129,10 @@ def model_available(name: str) -> bool:
 
 def choose_model(config: TranscribeConfig) -> tuple[str, str]:
     """The model and device this configuration runs: on a GPU the larger `cuda_model` where it
-    is on this machine, else `model`."""
+    is on this machine, else `model`. "auto" takes the GPU only where Whisper runs on it."""
     device = config.device
     if device == "auto":
-        device = "cuda" if _cuda_available() else "cpu"
+        device = "cuda" if _cuda_available() and gpu_problem(config.model) is None else "cpu"
     if device == "cuda" and config.cuda_model and model_available(config.cuda_model):
         return config.cuda_model, device
     return config.model, device
@@ -155,6 +156,13 @@ class WhisperTranscriber:
         self.cores = cores  # CPU cores to use; 0: every core this process may run on
         vocab_hash = hashlib.sha256("\n".join(self.vocabulary).encode()).hexdigest()[:8]
         self.model_name, self.device = choose_model(config)
+        # Said once per run by the pipeline: a GPU that sits idle should not go unexplained.
+        problem = (
+            gpu_problem(config.model) if config.device == "auto" and _cuda_available() else None
+        )
+        self.notice = (
+            f"transcribing on the CPU: Whisper cannot use the GPU ({problem})" if problem else ""
+        )
         self.id = (
             f"faster-whisper:{self.model_name}:{config.compute_type}:beam{config.beam_size}"
             f":vad{int(config.vad)}:{config.language}:vocab-{vocab_hash}:{VERSION}"
@@ -513,6 +521,23 @@ def _cuda_available() -> bool:
         return bool(ctranslate2.get_cuda_device_count())
     except Exception:  # no CUDA runtime at all
         return False
+
+
+@functools.cache
+def gpu_problem(model: str) -> str | None:
+    """Why Whisper cannot run on this machine's GPU, in one line; None when it can. CTranslate2
+    counts a GPU whose CUDA libraries it was not built for (its 4.x wheels load cuBLAS 12, and a
+    machine with CUDA 13 alone has none) and fails only at the first decode, so one window of
+    silence is encoded on it first (the model loads again for the calls: a second or two)."""
+    try:
+        import ctranslate2
+
+        whisper = ctranslate2.models.Whisper(resolve_model(model), device="cuda")
+        silence = np.zeros((1, whisper.n_mels, MAX_FRAMES), dtype=np.float32)
+        whisper.encode(ctranslate2.StorageView.from_array(silence))
+    except Exception as exc:  # CTranslate2 raises RuntimeError, ValueError, ...
+        return first_line(exc)
+    return None
 
 
 def is_real_speech(text: str, no_speech: float, logprob: float, compression: float) -> bool:
