@@ -450,3 +450,48 @@ def test_a_follow_up_of_another_call_category_or_length_stays_other() -> None:
         objections, vectors = with_follow_up(*case)
         _, other = build_themes(objections, vectors, ThemesConfig())
         assert other == [objections[-1]], case
+
+
+def competitor_theme(texts: list[str], named: list[str], category: str = "competitor") -> Theme:
+    """One theme of these buyer sentences; `named`, row-aligned, the competitor each names."""
+    objections, vectors, _ = make({"a": (category, len(texts))}, noise=0.02)
+    for objection, text, name in zip(objections, texts, named, strict=True):
+        objection.sentence.text = text
+        objection.competitors = [name] if name else []
+    themes, _ = build_themes(objections, vectors, ThemesConfig())
+    assert len(themes) == 1
+    return themes[0]
+
+
+LOCK_IN = [
+    "We spent two years implementing Chevin FleetWave and we can't just walk away now.",
+    "FleetWave has every single report in it, so we can't walk away.",
+    "Finance would never let us walk away, FleetWave holds ten years of history.",
+    "Honestly, with FleetWave we'd walk away from ten years of data.",
+    "To walk away now would mean retraining every department.",
+]
+
+
+def test_a_competitor_theme_is_labelled_with_the_name_its_buyers_say() -> None:
+    """ "walk away" is the wording most of them share; without the name it says nothing."""
+    named = ["Chevin FleetWave"] * 4 + [""]
+    theme = competitor_theme(LOCK_IN, named)
+    assert theme.label.startswith("Competitor: ")
+    assert "FleetWave" in theme.label
+    assert any(theme.label.split(": ", 1)[1].lower() in t.lower() for t in LOCK_IN)
+    # Named by under half of them, or in another category: the wording alone decides.
+    few = competitor_theme(LOCK_IN, ["Chevin FleetWave", "Chevin FleetWave", "", "", ""])
+    assert "walk away" in few.label.lower()
+    other = competitor_theme(LOCK_IN, named, category="implementation")
+    assert "walk away" in other.label.lower()
+
+
+def test_a_competitor_theme_with_no_stretch_naming_it_is_labelled_by_the_name() -> None:
+    texts = [
+        "Samsara, honestly, we like it.",
+        "Samsara, we're fine with it.",
+        "Samsara, they're cheap and fine.",
+        "Samsara, it's working for us.",
+    ]
+    theme = competitor_theme(texts, ["Samsara"] * 4)
+    assert theme.label == "Competitor: Samsara"

@@ -571,26 +571,39 @@ def find_competitors(text: str, competitors: Iterable[str]) -> list[str]:
 def mask_competitors(text: str, competitors: Iterable[str]) -> str:
     """The text with each configured competitor's name (however spaced) replaced by
     COMPETITOR_WORDS."""
+    out, last = [], 0
+    for start, end in _name_spans(text, competitors):
+        possessive = "'s" if re.search(r"['’]s$", text[start:end]) else ""
+        out += [text[last:start], COMPETITOR_WORDS + possessive]
+        last = end
+    return "".join(out) + text[last:]
+
+
+def competitor_mentions(text: str, competitors: Iterable[str]) -> list[str]:
+    """The competitors' names as the text says them ("FleetWave" for "Chevin FleetWave")."""
+    return [re.sub(r"['’]s$", "", text[start:end]) for start, end in _name_spans(text, competitors)]
+
+
+def _name_spans(text: str, competitors: Iterable[str]) -> list[tuple[int, int]]:
+    """Where the text names a competitor (however spaced): character spans, trailing
+    punctuation left out, a whole name taken before a part of it."""
     squashed = _squash(text)
     variants = {v for n in competitors for v in name_variants(n) if v in squashed}
     parts = {w for n in competitors for w in name_parts(n) if w in text}
     if not variants and not parts:  # most sentences: no name anywhere in them
-        return text
+        return []
     tokens = _words(text)
-    out, last = [], 0
     # The whole name before a part of it that starts at the same word ("IDeaS G3", "IDeaS").
     runs = sorted(
         _name_runs(tokens, variants) + _part_runs(tokens, parts), key=lambda r: (r[0], -r[1])
     )
+    spans: list[tuple[int, int]] = []
     for first, after in runs:
-        if tokens[first][0] < last:
-            continue  # a part inside a whole name already masked
+        if spans and tokens[first][0] < spans[-1][1]:
+            continue  # a part inside a whole name already found
         start, end, word = tokens[first][0], tokens[after - 1][1], tokens[after - 1][2]
-        end -= len(word) - len(word.rstrip(".,;:!?)"))
-        possessive = "'s" if re.search(r"['’]s\W*$", word) else ""
-        out += [text[last:start], COMPETITOR_WORDS + possessive]
-        last = end
-    return "".join(out) + text[last:]
+        spans.append((start, end - (len(word) - len(word.rstrip(".,;:!?)")))))
+    return spans
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:

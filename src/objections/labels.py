@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from objections.config import ThemesConfig
+from objections.detect import competitor_mentions
 from objections.models import Objection, Quote, Theme
 
 CATEGORY_NAMES = {
@@ -87,11 +88,32 @@ def describe(themes: list[Theme], config: ThemesConfig, people: Iterable[str] = 
         ranked = sorted(scored, key=lambda p: (-scored[p], p))
         specific = [p for p in ranked if not _GENERAL.issuperset(p.split())]
         theme.keywords = distinct(specific or ranked, config.keywords)
-        phrase = label(theme, scored, taken, word_support(counts), wording)
+        name = named_alternative(theme)
+        phrase = label(theme, scored, taken, word_support(counts), wording, name)
+        if not phrase and name and name.lower() not in taken:
+            phrase = name
         # The category leads, as in the report's ranked list ("Price: paying per seat").
         theme.label = f"{category_name(theme)}: {phrase}" if phrase else keyword_label(theme)
         taken.add(phrase.lower())
         theme.quotes = pick_quotes(theme.objections, config.quotes)
+
+
+def named_alternative(theme: Theme) -> str:
+    """The competitor at least half of a competitor theme's members name, as they say it
+    ("FleetWave" for "Chevin FleetWave"); "" for other themes. Its label names it: "walk away"
+    says nothing without the name of what the buyer would walk away from."""
+    if theme.category != "competitor" or not theme.competitors:
+        return ""
+    name = theme.competitors[0]
+    said = Counter(
+        mention
+        for o in theme.objections
+        if name in o.competitors
+        for mention in competitor_mentions(o.sentence.text, [name])[:1]
+    )
+    if 2 * sum(said.values()) < len(theme.objections):
+        return ""
+    return said.most_common(1)[0][0]
 
 
 @dataclass
@@ -247,10 +269,12 @@ def label(
     taken: set[str],
     support: dict[str, int] | None = None,
     wording: Wording | None = None,
+    name: str = "",
 ) -> str:
     """A short phrase in the buyers' own words: of the clauses of the theme's most typical
     sentences, the 2-6 word stretch holding a top keyword that carries the most keyword weight
-    for its length, each word the theme says only once costing half its score."""
+    for its length, each word the theme says only once costing half its score; one that says
+    `name`, where one is given."""
     top = set(theme.keywords[:LABEL_KEYWORDS])
     said = support if support is not None else {}
     best, best_score, best_source = "", 0.0, ""
@@ -258,6 +282,8 @@ def label(
         decay = 1 / (1 + 0.05 * rank)  # the most typical sentences a little first
         for words in label_clauses(objection.sentence.text):
             for text, score in stretches(words, weights, top, said, wording or Wording()):
+                if name and not _says(text, name):
+                    continue
                 if score * decay > best_score and text.lower() not in taken:
                     best, best_score = text, score * decay
                     best_source = objection.sentence.text
@@ -266,6 +292,10 @@ def label(
     if first[:1].isupper() and first[1:2].islower() and best_source.startswith(first):
         best = best[:1].lower() + best[1:]
     return best
+
+
+def _says(text: str, name: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def stretches(
