@@ -22,12 +22,14 @@ bundled all-MiniLM-L6-v2). On the 2-core CPU machine the encoder's tuning takes 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -72,7 +74,7 @@ def synchronize() -> None:
         torch.cuda.synchronize()
 
 
-def best_of(repeat: int, run: Any) -> float:
+def best_of(repeat: int, run: Callable[[], object]) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -110,7 +112,7 @@ def embedding(model_name: str, n: int, batches: list[int], repeat: int) -> dict[
         if batch == default:
             seconds = best_of(repeat, lambda: embedder.embed(texts))
         else:
-            seconds = best_of(repeat, lambda b=batch: encode(model, texts, b))
+            seconds = best_of(repeat, functools.partial(encode, model, texts, batch))
         result["runs"].append({
             "batch_size": batch, "product_default": batch == default,
             "seconds": round(seconds, 2), "sentences_per_second": round(n / seconds),
@@ -141,16 +143,16 @@ def encoder_tuning(model_name: str) -> dict[str, Any]:
         model = encoder.model  # loads the base model, trains, saves
         synchronize()
         total = time.perf_counter() - started
+        training_seconds = total - (marks.get("first_step", started) - started)
         check = encoder.embed(["we'd need the committee's sign-off first"])
     steps = int(marks.get("steps", 0))
-    training_seconds = time.perf_counter() - marks.get("first_step", started)
     return {
         "machine": device_info(model),
         "sentences": len(training),
         "epochs": RECIPE["epochs"],
         "steps": steps,
         "seconds": round(total, 1),
-        "from_first_step_seconds": round(total - (marks.get("first_step", started) - started), 1),
+        "from_first_step_seconds": round(training_seconds, 1),
         "steps_per_second": round(steps / max(1e-9, training_seconds), 1) if steps else None,
         "vector_dim": int(check.shape[1]),
         "peak_gpu_mb": peak_gpu_mb(),

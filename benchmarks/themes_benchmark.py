@@ -83,6 +83,7 @@ class Labelled:
         self.calls = [g.call_id for g in items]
         self.categories = [str(g.category) for g in items]
         self.themes = [str(g.theme) for g in items]
+        self.turns = [g.turn for g in items]
         self.items = items
         self.competitors = self.gold.company.competitors
 
@@ -99,17 +100,21 @@ def objections_for(
     categories: list[str],
     names: list[str],
     exact_names: bool = False,
+    turns: list[int] | None = None,
 ) -> list[Any]:
     """Objections as the pipeline makes them, competitors named included. `exact_names` finds
     only the names as written (the synthetic workload spells them right), which is much faster
-    than the detector's search for ASR misspellings."""
+    than the detector's search for ASR misspellings. `turns`: each one's buyer turn; without
+    them no objection continues another (the synthetic rows of a "call" are no conversation)."""
     from objections.detect import find_competitors
     from objections.models import Objection, Sentence
 
     spelled = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
     out = []
     for n, (text, call, category) in enumerate(zip(texts, calls, categories, strict=True)):
-        objection = Objection(Sentence(call, n, "Buyer", "buyer", 0.0, 0.0, text), category, 1.0)
+        turn = turns[n] if turns is not None else 2 * n
+        sentence = Sentence(call, n, "Buyer", "buyer", 0.0, 0.0, text, turn=turn)
+        objection = Objection(sentence, category, 1.0)
         objection.competitors = (
             list(dict.fromkeys(spelled.findall(text)))
             if exact_names
@@ -238,10 +243,13 @@ def labelled_rows(root: Path, embedder: Any, skip_bertopic: bool) -> list[dict[s
     accuracy = np.mean([p == g for p, g in zip(predicted, data.categories, strict=True)])
     runs: dict[str, Callable[[], tuple[list[str], int, Clock]]] = {
         "ours, gold categories": lambda: ours(
-            objections_for(data.texts, data.calls, data.categories, data.competitors), vectors
+            objections_for(
+                data.texts, data.calls, data.categories, data.competitors, turns=data.turns
+            ),
+            vectors,
         ),
         f"ours, predicted categories (acc {accuracy:.2f})": lambda: ours(
-            objections_for(data.texts, data.calls, [str(p) for p in predicted], data.competitors),
+            objections_for(data.texts, data.calls, predicted, data.competitors, turns=data.turns),
             vectors,
         ),
     }
@@ -257,7 +265,8 @@ def labelled_rows(root: Path, embedder: Any, skip_bertopic: bool) -> list[dict[s
             "seconds": round(clock.wall, 3), "cpu_seconds": round(clock.cpu, 3),
         })  # fmt: skip
     _, themes, _ = ours_themes(
-        objections_for(data.texts, data.calls, data.categories, data.competitors), vectors
+        objections_for(data.texts, data.calls, data.categories, data.competitors, turns=data.turns),
+        vectors,
     )
     rows[0]["labels"] = label_rows(data, themes)
     return rows

@@ -417,12 +417,12 @@ def test_names_numbers_and_dates_are_masked_before_embedding() -> None:
 
 
 def with_follow_up(
-    text: str, category: str, call: str, turn: int
+    text: str, category: str, call: str, turn: int, role: str = "buyer"
 ) -> tuple[list[Objection], np.ndarray]:
     """Two price concerns of six objections each, and one more objection right after the first
     seat objection in call-0's order (index 1), its vector near no theme."""
     objections, vectors, _ = make({"seats": ("price", 6), "fees": ("price", 6)}, noise=0.05)
-    sentence = Sentence(call, 1, "Buyer", "buyer", 0.5, 0.9, text, turn=turn)
+    sentence = Sentence(call, 1, role.title(), role, 0.5, 0.9, text, turn=turn)
     objections.append(Objection(sentence, category, 0.9))
     away = -unit(vectors.mean(axis=0, keepdims=True))
     return objections, np.vstack([vectors, away]).astype(np.float32)
@@ -439,12 +439,24 @@ def test_an_unplaced_short_follow_up_joins_the_theme_it_continues() -> None:
     assert follow_up.theme_id == lead.theme_id is not None
 
 
+def test_a_chain_of_follow_ups_joins_the_theme_of_its_head() -> None:
+    objections, vectors = with_follow_up(
+        "That's the only way I'd believe it.", "price", "call-0", 0
+    )
+    chained = Sentence("call-0", 2, "Buyer", "buyer", 1.0, 1.2, "Same with the last one.", turn=1)
+    objections.append(Objection(chained, "price", 0.9))
+    _, other = build_themes(objections, np.vstack([vectors, vectors[-1:]]), ThemesConfig())
+    assert other == []
+    assert objections[-1].theme_id == objections[-2].theme_id == objections[0].theme_id
+
+
 def test_a_follow_up_of_another_call_category_or_length_stays_other() -> None:
     cases = [
         ("That's the only way I'd believe it.", "price", "call-9", 0),  # nothing before it
         ("That's the only way I'd believe it.", "security", "call-0", 0),  # another category
         ("That's the only way I'd believe it.", "price", "call-0", 3),  # turns later
         (" ".join(["word"] * 17), "price", "call-0", 0),  # long enough to stand alone
+        ("I hear you, that's fair.", "price", "call-0", 0, "rep"),  # the rep's line
     ]
     for case in cases:
         objections, vectors = with_follow_up(*case)
@@ -495,3 +507,14 @@ def test_a_competitor_theme_with_no_stretch_naming_it_is_labelled_by_the_name() 
     ]
     theme = competitor_theme(texts, ["Samsara"] * 4)
     assert theme.label == "Competitor: Samsara"
+
+
+def test_a_label_that_starts_with_the_name_keeps_its_capital() -> None:
+    texts = [
+        "Samsara is cheaper for a fleet our size.",
+        "Samsara is cheaper, and the drivers know it.",
+        '"Samsara is cheaper," my controller keeps saying.',
+        "Samsara is cheaper per truck than you are.",
+    ]
+    theme = competitor_theme(texts, ["Samsara"] * 4)
+    assert theme.label.startswith("Competitor: Samsara"), theme.label

@@ -553,6 +553,10 @@ def test_the_gpu_check_encodes_on_the_gpu_and_reports_its_error(
         assert transcribe_module.gpu_problem("tiny.en") == expected
     transcribe_module.gpu_problem.cache_clear()
     assert encoded == [(1, 80, 3000)] * 2
+    # A model that is not on this machine is no GPU problem (its own load says what is wrong).
+    assert transcribe_module.gpu_problem("no-such-model-here") is None
+    transcribe_module.gpu_problem.cache_clear()
+    assert len(encoded) == 2
 
 
 def test_batches_are_wider_on_a_gpu() -> None:

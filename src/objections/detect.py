@@ -573,7 +573,7 @@ def mask_competitors(text: str, competitors: Iterable[str]) -> str:
     COMPETITOR_WORDS."""
     out, last = [], 0
     for start, end in _name_spans(text, competitors):
-        possessive = "'s" if re.search(r"['’]s$", text[start:end]) else ""
+        possessive = "'s" if re.search(r"['’]s\W*$", text[start:end]) else ""
         out += [text[last:start], COMPETITOR_WORDS + possessive]
         last = end
     return "".join(out) + text[last:]
@@ -581,7 +581,8 @@ def mask_competitors(text: str, competitors: Iterable[str]) -> str:
 
 def competitor_mentions(text: str, competitors: Iterable[str]) -> list[str]:
     """The competitors' names as the text says them ("FleetWave" for "Chevin FleetWave")."""
-    return [re.sub(r"['’]s$", "", text[start:end]) for start, end in _name_spans(text, competitors)]
+    said = [text[start:end].strip("\"'“”‘’([") for start, end in _name_spans(text, competitors)]
+    return [re.sub(r"['’]s$", "", name) for name in said]
 
 
 def _name_spans(text: str, competitors: Iterable[str]) -> list[tuple[int, int]]:

@@ -111,7 +111,7 @@ def named_alternative(theme: Theme) -> str:
         if name in o.competitors
         for mention in competitor_mentions(o.sentence.text, [name])[:1]
     )
-    if 2 * sum(said.values()) < len(theme.objections):
+    if not said or 2 * sum(said.values()) < len(theme.objections):
         return ""
     return said.most_common(1)[0][0]
 
@@ -289,7 +289,13 @@ def label(
                     best_source = objection.sentence.text
     # Lower-case a capital that only starts the sentence ("Paying per seat"), not "ADP".
     first = best.split(" ", 1)[0]
-    if first[:1].isupper() and first[1:2].islower() and best_source.startswith(first):
+    by_name = bool(name) and best.lower().startswith(name.lower())
+    if (
+        first[:1].isupper()
+        and first[1:2].islower()
+        and best_source.startswith(first)
+        and not by_name
+    ):
         best = best[:1].lower() + best[1:]
     return best
 

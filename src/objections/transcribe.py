@@ -116,15 +116,23 @@ def resolve_model(name: str) -> str:
 def model_available(name: str) -> bool:
     """Whether a Whisper model can load without a download: the bundled one, a CTranslate2
     directory, or a name faster-whisper has cached."""
+    return name in ("tiny.en", "bundled") or local_model_path(name) is not None
+
+
+def local_model_path(name: str) -> str | None:
+    """The folder of a Whisper model's files on this machine; None when a download would be
+    needed (or the bundled model's package is missing)."""
     if name in ("tiny.en", "bundled") or Path(name).is_dir():
-        return True
+        try:
+            return resolve_model(name)
+        except ConfigError:
+            return None
     try:
         from faster_whisper.utils import download_model
 
-        download_model(name, local_files_only=True)
-        return True
+        return str(download_model(name, local_files_only=True))
     except Exception:  # not cached (faster-whisper raises the hub's own errors)
-        return False
+        return None
 
 
 def choose_model(config: TranscribeConfig) -> tuple[str, str]:
@@ -528,11 +536,15 @@ def gpu_problem(model: str) -> str | None:
     """Why Whisper cannot run on this machine's GPU, in one line; None when it can. CTranslate2
     counts a GPU whose CUDA libraries it was not built for (its 4.x wheels load cuBLAS 12, and a
     machine with CUDA 13 alone has none) and fails only at the first decode, so one window of
-    silence is encoded on it first (the model loads again for the calls: a second or two)."""
+    silence is encoded on it first (the model loads again for the calls: a second or two). A
+    model not on this machine is no GPU problem: loading it for the calls says what is wrong."""
+    path = local_model_path(model)
+    if path is None:
+        return None
     try:
         import ctranslate2
 
-        whisper = ctranslate2.models.Whisper(resolve_model(model), device="cuda")
+        whisper = ctranslate2.models.Whisper(path, device="cuda")
         silence = np.zeros((1, whisper.n_mels, MAX_FRAMES), dtype=np.float32)
         whisper.encode(ctranslate2.StorageView.from_array(silence))
     except Exception as exc:  # CTranslate2 raises RuntimeError, ValueError, ...
