@@ -17,12 +17,14 @@ from fakes import (
     write_transcript_call,
 )
 
-from objections.config import CompanyConfig, Config
+import objections.transcribe as transcribe_module
+from objections.config import CompanyConfig, Config, TranscribeConfig
 from objections.detect import KeywordDetector
 from objections.errors import NothingToDo
 from objections.models import Objection, Sentence
 from objections.pipeline import Components, Pipeline, RunOptions
 from objections.store import Store
+from objections.transcribe import WhisperTranscriber
 
 AUDIO_SCRIPTS = {
     "call-a.wav": stereo_turns(
@@ -160,18 +162,36 @@ def test_guessed_roles_are_shown(tmp_path: Path) -> None:
     assert any(m.startswith("roles: call: rep Alex; buyer Sam (heuristic") for m in messages)
 
 
+class ScriptedWhisper(WhisperTranscriber):
+    """Whisper's device choice with a scripted transcription."""
+
+    def __init__(self, scripts: dict) -> None:
+        super().__init__(TranscribeConfig(cuda_model=""))
+        self.script = ScriptTranscriber(scripts)
+
+    def transcribe(self, path: Path) -> list:
+        return self.script.transcribe(path)
+
+
 def test_why_the_gpu_sits_idle_is_said_once_when_calls_are_transcribed(
-    calls_dir: Path, tmp_path: Path
+    calls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    problem = "Library libcublas.so.12 is not found or cannot be loaded"
+    checked: list[str] = []
+    monkeypatch.setattr(transcribe_module, "_cuda_available", lambda: True)
+    monkeypatch.setattr(transcribe_module, "gpu_problem", lambda m: checked.append(m) or problem)
     messages: list[str] = []
-    transcriber, embedder = ScriptTranscriber(AUDIO_SCRIPTS), CountingEmbedder()
-    transcriber.notice = "transcribing on the CPU: Whisper cannot use the GPU (no cuBLAS 12)"
-    parts = Components(transcriber=transcriber, embedder=embedder, detector=KeywordDetector())
+    transcriber = ScriptedWhisper(AUDIO_SCRIPTS)
+    assert transcriber.device == "cuda" and not checked  # nothing loads until calls need it
+    parts = Components(transcriber=transcriber, embedder=CountingEmbedder(),
+                       detector=KeywordDetector())  # fmt: skip
     pipeline = Pipeline(Config(), Store(tmp_path / "s.db"), parts, log=messages.append)
     run(pipeline, [calls_dir], tmp_path / "out")
-    assert messages.count(transcriber.notice) == 1
+    assert transcriber.device == "cpu"
+    said = [m for m in messages if problem in m]
+    assert said == [f"transcribing on the CPU: Whisper cannot use the GPU ({problem})"]
     run(pipeline, [calls_dir], tmp_path / "out")  # nothing left to transcribe: nothing said
-    assert messages.count(transcriber.notice) == 1
+    assert len([m for m in messages if problem in m]) == 1
 
 
 class DoubtingDetector(KeywordDetector):

@@ -515,9 +515,14 @@ def test_auto_stays_on_the_cpu_where_whisper_cannot_use_the_gpu(
     local = tmp_path / "whisper-small-ct2"
     local.mkdir()
     assert choose_model(TranscribeConfig(cuda_model=str(local))) == ("tiny.en", "cpu")
-    transcriber = WhisperTranscriber(TranscribeConfig(cuda_model=str(local)))
+    assert WhisperTranscriber(TranscribeConfig(cuda_model=str(local))).id.startswith(
+        "faster-whisper:tiny.en:"
+    )
+    # No larger model to choose: the GPU is checked when calls are about to be transcribed.
+    transcriber = WhisperTranscriber(TranscribeConfig(cuda_model=""))
+    assert transcriber.device == "cuda" and transcriber.notice == ""
+    transcriber.settle_device()
     assert transcriber.device == "cpu" and missing in transcriber.notice
-    assert transcriber.id.startswith("faster-whisper:tiny.en:")
     # Asked for by name, the GPU is tried (and its error is the user's to see).
     assert choose_model(TranscribeConfig(device="cuda", cuda_model="")) == ("tiny.en", "cuda")
     assert WhisperTranscriber(TranscribeConfig(device="cpu")).notice == ""

@@ -294,8 +294,10 @@ class Pipeline:
         todo = self.untranscribed(files)
         if not todo:
             return
-        if notice := getattr(self.transcriber, "notice", ""):
-            self.log(notice)
+        if isinstance(self.transcriber, WhisperTranscriber):
+            self.transcriber.settle_device()
+            if self.transcriber.notice:
+                self.log(self.transcriber.notice)
         executor = make_executor(spec, self.transcriber, len(todo), self.log)
         if len(todo) > 1 and not isinstance(executor, LocalExecutor):
             self.log(f"transcribing {len(todo)} calls {executor.description}")

@@ -137,11 +137,16 @@ def local_model_path(name: str) -> str | None:
 
 def choose_model(config: TranscribeConfig) -> tuple[str, str]:
     """The model and device this configuration runs: on a GPU the larger `cuda_model` where it
-    is on this machine, else `model`. "auto" takes the GPU only where Whisper runs on it."""
+    is on this machine, else `model`. With "auto", the GPU CTranslate2 counts; whether Whisper
+    runs on it is checked here only when the model depends on it (it names stored transcripts),
+    else when the model loads (WhisperTranscriber.settle_device)."""
     device = config.device
+    larger = bool(config.cuda_model) and model_available(config.cuda_model)
     if device == "auto":
-        device = "cuda" if _cuda_available() and gpu_problem(config.model) is None else "cpu"
-    if device == "cuda" and config.cuda_model and model_available(config.cuda_model):
+        device = "cuda" if _cuda_available() else "cpu"
+        if device == "cuda" and larger and gpu_problem(config.model) is not None:
+            device = "cpu"
+    if device == "cuda" and larger:
         return config.cuda_model, device
     return config.model, device
 
@@ -164,13 +169,7 @@ class WhisperTranscriber:
         self.cores = cores  # CPU cores to use; 0: every core this process may run on
         vocab_hash = hashlib.sha256("\n".join(self.vocabulary).encode()).hexdigest()[:8]
         self.model_name, self.device = choose_model(config)
-        # Said once per run by the pipeline: a GPU that sits idle should not go unexplained.
-        problem = (
-            gpu_problem(config.model) if config.device == "auto" and _cuda_available() else None
-        )
-        self.notice = (
-            f"transcribing on the CPU: Whisper cannot use the GPU ({problem})" if problem else ""
-        )
+        self.notice = ""  # why "auto" left a GPU idle, once settle_device has looked
         self.id = (
             f"faster-whisper:{self.model_name}:{config.compute_type}:beam{config.beam_size}"
             f":vad{int(config.vad)}:{config.language}:vocab-{vocab_hash}:{VERSION}"
@@ -184,10 +183,23 @@ class WhisperTranscriber:
         # loop counts at DOUBTFUL_LOGPROB at most). How confidently the call was heard.
         self.decoded: list[tuple[int, float, float | None]] = []
 
+    def settle_device(self) -> None:
+        """With "auto", move to the CPU where Whisper cannot run on the GPU CTranslate2 counts,
+        saying why in `notice` (the pipeline says it once per run). Called before calls are
+        transcribed, not when the transcriber is made: `status` and runs with nothing new to
+        transcribe load no model."""
+        if self.config.device == "auto" and self.device == "cuda":
+            problem = gpu_problem(self.config.model)
+            if problem:
+                self.device = "cpu"
+                self.notice = f"transcribing on the CPU: Whisper cannot use the GPU ({problem})"
+
     @property
     def model(self) -> Any:
         if self._model is None:
             from faster_whisper import WhisperModel
+
+            self.settle_device()
 
             path = resolve_model(self.model_name)
             device = self.device
