@@ -141,12 +141,12 @@ def choose_model(config: TranscribeConfig) -> tuple[str, str]:
     runs on it is checked here only when the model depends on it (it names stored transcripts),
     else when the model loads (WhisperTranscriber.settle_device)."""
     device = config.device
-    larger = bool(config.cuda_model) and model_available(config.cuda_model)
     if device == "auto":
         device = "cuda" if _cuda_available() else "cpu"
-        if device == "cuda" and larger and gpu_problem(config.model) is not None:
-            device = "cpu"
-    if device == "cuda" and larger:
+    larger = device == "cuda" and bool(config.cuda_model) and model_available(config.cuda_model)
+    if larger and config.device == "auto" and gpu_problem(config.model) is not None:
+        return config.model, "cpu"
+    if larger:
         return config.cuda_model, device
     return config.model, device
 
