@@ -9,7 +9,7 @@ import numpy as np
 
 from objections.config import ThemesConfig
 from objections.embed import mask_specifics
-from objections.labels import distinct, phrases
+from objections.labels import Wording, distinct, phrases
 from objections.models import Objection, Sentence, Theme
 from objections.themes import (
     MERGE_RATIO,
@@ -518,3 +518,22 @@ def test_a_label_that_starts_with_the_name_keeps_its_capital() -> None:
     ]
     theme = competitor_theme(texts, ["Samsara"] * 4)
     assert theme.label.startswith("Competitor: Samsara"), theme.label
+
+
+def test_a_label_leaves_out_how_long_ago_and_never_defines_a_word_by_itself() -> None:
+    from objections.labels import _kind, _norm, _says_itself, stretches
+
+    texts = [
+        "We put tablets in the shop two years ago and it lasted six weeks.",
+        "Tablets in the shop two years ago, the screens got greasy in a day.",
+        "The guys in the shop two years ago just quit using the tablets.",
+        "Honestly the shop two years ago went right back to paper.",
+    ]
+    theme = competitor_theme(texts, [""] * 4, category="implementation")
+    assert theme.label == "Rollout: tablets in the shop", theme.label
+    words = ["a", "third", "of", "my", "slips", "are", "transient", "slips"]
+    norm = [_norm(w) for w in words]
+    assert _says_itself(norm[4:], "".join(_kind(w) for w in norm[4:]))
+    weights = {"slips": 1.0, "transient slips": 2.0, "transient": 1.0}
+    found = [text for text, _ in stretches(words, weights, {"slips"}, {}, Wording())]
+    assert found and "slips are transient slips" not in found

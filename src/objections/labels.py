@@ -337,6 +337,9 @@ def stretches(
     kinds = "".join(_kind(w) for w in norm)
     once = [k == "C" and support.get(_stem(w), 0) < 2 for k, w in zip(kinds, norm, strict=True)]
     banned = [w in _HONORIFICS or w in _HEDGES or w.split("'")[0] in wording.named for w in norm]
+    ago = _time_ago(norm)
+    for first, after in ago:
+        banned[first:after] = [True] * (after - first)
     subject = [w.lower().strip(",.") in _SUBJECTS for w in words]
     concern_to = _running([w in _CONCERNS for w in norm])
     verb_after_to = [
@@ -349,6 +352,8 @@ def stretches(
     cut = [k in "CM" and w not in _DANGLING for k, w in zip(kinds[1:], norm[1:], strict=True)]
     cut += [False]
     cut.insert(0, False)
+    for first, _ in ago:
+        cut[first] = False  # "tablets in the shop | two years ago" ends a noun phrase
     # Phrases ending at or before k: ends[: k + 1].
     weight_to, top_to = _running(ends)[1:], _running(top_ends)[1:]
     once_to, banned_to, subject_to = _running(once), _running(banned), _running(subject)
@@ -366,6 +371,8 @@ def stretches(
                 continue  # a noun phrase cut short ("our big Excel" of "our big Excel board")
             if not _ends_ok(words[end - 1], norm[end - 1], words[end - 2], wording.nouns):
                 continue
+            if _says_itself(norm[start:end], kinds[start:end]):
+                continue
             weight = weight_to[end] - weight_to[start] - crossing[start]
             unsupported = once_to[end] - once_to[start]
             size = end - start
@@ -375,6 +382,35 @@ def stretches(
             # "wrong rate".
             score = weight * UNSUPPORTED**unsupported / (1 + 0.2 * max(3, size))
             yield " ".join(words[start:end]), score
+
+
+def _says_itself(norm: list[str], kinds: str) -> bool:
+    """An "X is Y" stretch whose Y repeats a word of X ("slips are transient slips"): it
+    defines nothing, the concern is in the words around it."""
+    if "B" not in kinds:
+        return False
+    copula = kinds.index("B")
+    before = {_stem(w) for w, k in zip(norm[:copula], kinds, strict=False) if k == "C"}
+    return any(_stem(w) in before for w, k in zip(norm[copula + 1 :], kinds[copula + 1 :],
+                                                   strict=True) if k == "C")  # fmt: skip
+
+
+# "two years ago", "a couple of weeks ago": when something happened, never part of a label
+# ("time clock app two years ago" is labelled "time clock app", not "app two years").
+_UNITS_OF_TIME = {"year", "years", "month", "months", "week", "weeks", "day", "days"}
+_AGO_LEAD = {"a", "an", "couple", "few", "of", "several", "last", "the"} | _NUMBERS
+
+
+def _time_ago(norm: list[str]) -> list[tuple[int, int]]:
+    """The word spans of the clause saying how long ago something was."""
+    spans = []
+    for i, word in enumerate(norm):
+        if word == "ago" and i and norm[i - 1] in _UNITS_OF_TIME:
+            first = i - 1
+            while first and (norm[first - 1] in _AGO_LEAD or _number(norm[first - 1])):
+                first -= 1
+            spans.append((first, i + 1))
+    return spans
 
 
 def _split_off(words: list[str], kinds: str, start: int) -> bool:
