@@ -515,9 +515,10 @@ def test_auto_stays_on_the_cpu_where_whisper_cannot_use_the_gpu(
     local = tmp_path / "whisper-small-ct2"
     local.mkdir()
     assert choose_model(TranscribeConfig(cuda_model=str(local))) == ("tiny.en", "cpu")
-    assert WhisperTranscriber(TranscribeConfig(cuda_model=str(local))).id.startswith(
-        "faster-whisper:tiny.en:"
-    )
+    larger = WhisperTranscriber(TranscribeConfig(cuda_model=str(local)))
+    assert larger.id.startswith("faster-whisper:tiny.en:")
+    larger.settle_device()  # chosen early for the id, and said all the same
+    assert larger.device == "cpu" and missing in larger.notice
     # No larger model to choose: the GPU is checked when calls are about to be transcribed.
     transcriber = WhisperTranscriber(TranscribeConfig(cuda_model=""))
     assert transcriber.device == "cuda" and transcriber.notice == ""

@@ -391,8 +391,8 @@ def _says_itself(norm: list[str], kinds: str) -> bool:
         return False
     copula = kinds.index("B")
     before = {_stem(w) for w, k in zip(norm[:copula], kinds, strict=False) if k == "C"}
-    return any(_stem(w) in before for w, k in zip(norm[copula + 1 :], kinds[copula + 1 :],
-                                                   strict=True) if k == "C")  # fmt: skip
+    after = [w for w, k in zip(norm[copula + 1 :], kinds[copula + 1 :], strict=True) if k == "C"]
+    return any(_stem(w) in before for w in after)
 
 
 # "two years ago", "a couple of weeks ago": when something happened, never part of a label

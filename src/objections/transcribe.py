@@ -188,11 +188,12 @@ class WhisperTranscriber:
         saying why in `notice` (the pipeline says it once per run). Called before calls are
         transcribed, not when the transcriber is made: `status` and runs with nothing new to
         transcribe load no model."""
-        if self.config.device == "auto" and self.device == "cuda":
-            problem = gpu_problem(self.config.model)
-            if problem:
-                self.device = "cpu"
-                self.notice = f"transcribing on the CPU: Whisper cannot use the GPU ({problem})"
+        if self.config.device != "auto" or not _cuda_available():
+            return
+        problem = gpu_problem(self.config.model)  # cached: choose_model may have asked already
+        if problem:
+            self.device = "cpu"
+            self.notice = f"transcribing on the CPU: Whisper cannot use the GPU ({problem})"
 
     @property
     def model(self) -> Any:
