@@ -375,7 +375,7 @@ def can_answer(asset: Asset, named: float, config: AssetsConfig) -> bool:
 def decide_coverage(found: Features, config: AssetsConfig) -> Coverage:
     """gap when the best asset is not about the theme; partial when it is, but more than
     `unanswered_share` of the buyers' sentences have no passage reaching `answered`; else
-    covered. Thresholds calibrated by benchmarks/asset_calibration.py (see README)."""
+    covered. Thresholds calibrated by benchmarks/asset_calibration.py (see docs/quality.md)."""
     if not on_topic(found, config):
         return "gap"
     if unanswered_share(found, config) > config.unanswered_share:

@@ -89,7 +89,7 @@ class RankConfig:
 
 @dataclass
 class AssetsConfig:
-    # Calibrated by benchmarks/asset_calibration.py (leave-one-set-out); see README.
+    # Calibrated by benchmarks/asset_calibration.py (leave-one-set-out); see docs/quality.md.
     # The best asset is on topic (else: gap) when the theme's centroid reaches this cosine with
     # the mean of the asset's passage vectors.
     on_topic: float = 0.59
