@@ -199,7 +199,7 @@ LABEL_SOURCES = 20
 LABEL_WORDS = (2, 6)  # at least 2: the span sums below rely on it
 LABEL_KEYWORDS = 3  # a label holds one of the theme's top keywords
 UNSUPPORTED = 0.5  # the score kept for each word said in only one of the theme's sentences
-CONCERN = 1.25  # a stretch that says what is wrong ("wrong rate", "too expensive") gains this
+CONCERN = 1.5  # a stretch that says what is wrong ("wrong rate", "too expensive") gains this
 # Words that say what is wrong, in any company's objections.
 _CONCERNS = {"wrong", "break", "breaks", "broke", "broken", "fail", "fails", "failed", "mess",
              "error", "errors", "mismatch", "double", "duplicate", "duplicates", "twice", "extra",
