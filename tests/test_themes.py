@@ -9,7 +9,16 @@ import numpy as np
 
 from objections.config import ThemesConfig
 from objections.embed import mask_specifics
-from objections.labels import Wording, distinct, phrases
+from objections.labels import (
+    Wording,
+    _kind,
+    _norm,
+    _says_itself,
+    _time_ago,
+    distinct,
+    phrases,
+    stretches,
+)
 from objections.models import Objection, Sentence, Theme
 from objections.themes import (
     MERGE_RATIO,
@@ -521,8 +530,6 @@ def test_a_label_that_starts_with_the_name_keeps_its_capital() -> None:
 
 
 def test_a_label_leaves_out_how_long_ago_and_never_defines_a_word_by_itself() -> None:
-    from objections.labels import _kind, _norm, _says_itself, stretches
-
     texts = [
         "We put tablets in the shop two years ago and it lasted six weeks.",
         "Tablets in the shop two years ago, the screens got greasy in a day.",
@@ -537,3 +544,16 @@ def test_a_label_leaves_out_how_long_ago_and_never_defines_a_word_by_itself() ->
     weights = {"slips": 1.0, "transient slips": 2.0, "transient": 1.0}
     found = [text for text, _ in stretches(words, weights, {"slips"}, {}, Wording())]
     assert found and "slips are transient slips" not in found
+
+
+def test_how_long_ago_is_the_quantity_the_unit_and_ago_only() -> None:
+    def said(text: str) -> list[str]:
+        norm = [_norm(w) for w in text.split()]
+        return [" ".join(norm[a:b]) for a, b in _time_ago(norm)]
+
+    assert said("we put tablets in the shop two years ago") == ["two years ago"]
+    assert said("Windows 10 two years ago") == ["two years ago"]  # the 10 is the product's
+    assert said("version two a few weeks ago") == ["a few weeks ago"]
+    assert said("a couple of years ago it broke") == ["a couple of years ago"]
+    assert said("a year ago") == ["a year ago"] and said("years ago") == ["years ago"]
+    assert said("ago") == [] and said("a while ago") == [] and said("two years") == []

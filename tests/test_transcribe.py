@@ -529,6 +529,30 @@ def test_auto_stays_on_the_cpu_where_whisper_cannot_use_the_gpu(
     assert WhisperTranscriber(TranscribeConfig(device="cpu")).notice == ""
 
 
+def test_whisper_loads_on_the_cpu_where_auto_finds_the_gpu_unusable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker process builds its transcriber with "auto" and settles its device when the model
+    loads: it must not load Whisper onto a GPU it cannot decode on."""
+    loaded: list[str] = []
+
+    class WhisperModel:
+        def __init__(self, path: str, device: str, **options: object) -> None:
+            loaded.append(device)
+
+    monkeypatch.setitem(sys.modules, "faster_whisper", SimpleNamespace(WhisperModel=WhisperModel))
+    monkeypatch.setattr(transcribe_module, "_cuda_available", lambda: True)
+    monkeypatch.setattr(transcribe_module, "gpu_problem", lambda model: "no cuBLAS 12")
+    transcriber = WhisperTranscriber(TranscribeConfig(cuda_model=""))
+    assert transcriber.device == "cuda"
+    transcriber.model  # noqa: B018 - loads
+    assert loaded == ["cpu"] and "no cuBLAS 12" in transcriber.notice
+    monkeypatch.setattr(transcribe_module, "gpu_problem", lambda model: None)
+    working = WhisperTranscriber(TranscribeConfig(cuda_model=""))
+    working.model  # noqa: B018 - loads
+    assert loaded == ["cpu", "cuda"] and working.notice == ""
+
+
 def test_the_gpu_check_encodes_on_the_gpu_and_reports_its_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -199,8 +199,8 @@ def _input_folders(inputs: list[Path]) -> list[Path]:
 
 # Settings that were renamed or replaced: what to write instead.
 REPLACED = {
-    "covered": "replaced by on_topic, answered and unanswered_share (README: Quality)",
-    "partial": "replaced by on_topic, answered and unanswered_share (README: Quality)",
+    "covered": "replaced by on_topic, answered and unanswered_share (docs/quality.md)",
+    "partial": "replaced by on_topic, answered and unanswered_share (docs/quality.md)",
 }
 
 

@@ -390,7 +390,7 @@ def _says_itself(norm: list[str], kinds: str) -> bool:
     if "B" not in kinds:
         return False
     copula = kinds.index("B")
-    before = {_stem(w) for w, k in zip(norm[:copula], kinds, strict=False) if k == "C"}
+    before = {_stem(w) for w, k in zip(norm[:copula], kinds[:copula], strict=True) if k == "C"}
     after = [w for w, k in zip(norm[copula + 1 :], kinds[copula + 1 :], strict=True) if k == "C"]
     return any(_stem(w) in before for w in after)
 
@@ -398,18 +398,25 @@ def _says_itself(norm: list[str], kinds: str) -> bool:
 # "two years ago", "a couple of weeks ago": when something happened, never part of a label
 # ("time clock app two years ago" is labelled "time clock app", not "app two years").
 _UNITS_OF_TIME = {"year", "years", "month", "months", "week", "weeks", "day", "days"}
-_AGO_LEAD = {"a", "an", "couple", "few", "of", "several", "last", "the"} | _NUMBERS
 
 
 def _time_ago(norm: list[str]) -> list[tuple[int, int]]:
-    """The word spans of the clause saying how long ago something was."""
+    """The word spans of the clause saying how long ago something was: "[a] [couple of | few |
+    several | one number] unit ago"; a number before that belongs to the words before it
+    ("Windows 10 two years ago")."""
     spans = []
     for i, word in enumerate(norm):
-        if word == "ago" and i and norm[i - 1] in _UNITS_OF_TIME:
-            first = i - 1
-            while first and (norm[first - 1] in _AGO_LEAD or _number(norm[first - 1])):
-                first -= 1
-            spans.append((first, i + 1))
+        if word != "ago" or not i or norm[i - 1] not in _UNITS_OF_TIME:
+            continue
+        first = i - 1
+        before = norm[:first]
+        if before[-2:] == ["couple", "of"]:
+            first -= 2
+        elif before[-1:] and (before[-1] in ("few", "several") or _number(before[-1])):
+            first -= 1
+        if first and norm[first - 1] in ("a", "an"):
+            first -= 1
+        spans.append((first, i + 1))
     return spans
 
 

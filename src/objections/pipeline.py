@@ -294,11 +294,12 @@ class Pipeline:
         todo = self.untranscribed(files)
         if not todo:
             return
-        if isinstance(self.transcriber, WhisperTranscriber):
+        executor = make_executor(spec, self.transcriber, len(todo), self.log)
+        # Here, where this process transcribes; workers settle their own device on loading.
+        if isinstance(executor, LocalExecutor) and isinstance(self.transcriber, WhisperTranscriber):
             self.transcriber.settle_device()
             if self.transcriber.notice:
                 self.log(self.transcriber.notice)
-        executor = make_executor(spec, self.transcriber, len(todo), self.log)
         if len(todo) > 1 and not isinstance(executor, LocalExecutor):
             self.log(f"transcribing {len(todo)} calls {executor.description}")
         self.progress.start("Transcribing", len(todo))
