@@ -46,8 +46,8 @@ sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "benchmarks")]
 import make_recordings as render  # noqa: E402
 from transcribe_speed import machine, normalize  # noqa: E402
 
+from objections.competitors import find_competitors  # noqa: E402
 from objections.config import Config  # noqa: E402
-from objections.detect import find_competitors  # noqa: E402
 from objections.evaluate import (  # noqa: E402
     GoldSentence,
     RunDetections,

@@ -32,6 +32,7 @@ import numpy as np
 
 import objections.detect as detect
 from objections import encoder as encoder_stage
+from objections.competitors import mask_competitors
 from objections.config import EmbedConfig
 from objections.embed import SentenceTransformerEmbedder
 
@@ -63,7 +64,7 @@ class Features:
         out = self.detector.category_features(x, texts, [e.competitors for e in examples])
         if arm == "stock":
             return out
-        masked = [detect.mask_competitors(e.text, e.competitors) for e in examples]
+        masked = [mask_competitors(e.text, e.competitors) for e in examples]
         tuned = encoder.embed(masked)
         if arm == "both":
             return np.hstack([tuned, out])

@@ -106,7 +106,7 @@ def objections_for(
     only the names as written (the synthetic workload spells them right), which is much faster
     than the detector's search for ASR misspellings. `turns`: each one's buyer turn; without
     them no objection continues another (the synthetic rows of a "call" are no conversation)."""
-    from objections.detect import find_competitors
+    from objections.competitors import find_competitors
     from objections.models import Objection, Sentence
 
     spelled = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))

@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from objections.competitors import find_competitors, mask_competitors
 from objections.detect import (
     KeywordDetector,
     Linear,
     carry_follow_ups,
-    find_competitors,
     keyword_category,
     load_corpus,
     load_models,
-    mask_competitors,
     save_models,
 )
 from objections.models import CATEGORIES, Objection, Sentence

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from fakes import CountingEmbedder
 
+from objections.competitors import mask_competitors
 from objections.config import EmbedConfig
-from objections.detect import ClassifierDetector, Example, category_training, mask_competitors
+from objections.detect import ClassifierDetector, Example, category_training
 from objections.embed import SentenceTransformerEmbedder
 from objections.encoder import TunedEncoder, balanced_batches, epochs_of_batches, supcon_loss
 from objections.models import CATEGORIES, Sentence

@@ -406,7 +406,8 @@ def test_forget_removes_the_embeddings_the_detector_made_of_masked_sentences(
     """The classifier's category model embeds each objection again, competitor names masked
     (with the embedder, or with its own category model): those vectors belong to the call as
     well, and go with it."""
-    from objections.detect import ClassifierDetector, mask_competitors
+    from objections.competitors import mask_competitors
+    from objections.detect import ClassifierDetector
     from objections.forget import forget
 
     monkeypatch.setenv("OBJECTIONS_CACHE", str(tmp_path / "cache"))

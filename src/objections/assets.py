@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from objections.competitors import camel_case
 from objections.config import AssetsConfig
-from objections.detect import camel_case
 from objections.embed import date_spans
 from objections.errors import ConfigError
 from objections.models import Asset, AssetMatch, Coverage, Theme

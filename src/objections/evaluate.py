@@ -18,13 +18,13 @@ import numpy as np
 
 from objections import assets as assets_stage
 from objections.briefs import brief_type
+from objections.competitors import find_competitors
 from objections.config import CompanyConfig, Config
 from objections.detect import (
     ClassifierDetector,
     Detector,
     KeywordDetector,
     carry_follow_ups,
-    find_competitors,
     labelled_sentences,
 )
 from objections.embed import mask_specifics

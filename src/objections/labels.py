@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from objections.competitors import competitor_mentions
 from objections.config import ThemesConfig
-from objections.detect import competitor_mentions
 from objections.models import Objection, Quote, Theme
 
 CATEGORY_NAMES = {

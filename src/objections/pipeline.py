@@ -18,6 +18,7 @@ import numpy as np
 from objections import assets as assets_stage
 from objections import briefs as briefs_stage
 from objections import containers, ingest, redact, report, transcripts
+from objections.competitors import find_competitors, mask_competitors
 from objections.config import Config, EmbedConfig
 from objections.detect import (
     ClassifierDetector,
@@ -26,9 +27,7 @@ from objections.detect import (
     cache_dir,
     carry_follow_ups,
     category_training,
-    find_competitors,
     load_corpus,
-    mask_competitors,
 )
 from objections.embed import Embedder, SentenceTransformerEmbedder, mask_specifics
 from objections.encoder import TunedEncoder
