@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from objections.competitors import COMPETITOR_WORDS
 from objections.config import EmbedConfig
 from objections.errors import ConfigError
 
@@ -135,7 +136,7 @@ def mask_specifics(text: str, names: list[str]) -> str:
     are one objection about a busy season."""
     for name in sorted(names, key=len, reverse=True):
         if name:
-            text = re.sub(rf"\b{re.escape(name)}\b", "a competitor", text, flags=re.IGNORECASE)
+            text = re.sub(rf"\b{re.escape(name)}\b", COMPETITOR_WORDS, text, flags=re.IGNORECASE)
     for start, end, placeholder in reversed(_dates(text)):
         text = text[:start] + placeholder + text[end:]
     return _NUMBER.sub("some", text)
